@@ -1,0 +1,25 @@
+package v1alpha1
+
+// Labels and annotations Ramp reads and writes. All carry the ramp.dev/ prefix.
+const (
+	// LabelPodTemplateHash is the pod template hash of a revision. It is on
+	// each ReplicaSet's labels, selector and pod template, and on the
+	// selectors of the Services Ramp manages.
+	LabelPodTemplateHash = "ramp.dev/pod-template-hash"
+
+	// LabelInstanceID marks objects handled by the controller started with
+	// the same --instance-id; controllers with another (or no) instance ID
+	// leave them alone.
+	LabelInstanceID = "ramp.dev/instance-id"
+
+	// LabelRollout names the Rollout that owns a ReplicaSet or an AnalysisRun.
+	LabelRollout = "ramp.dev/rollout"
+
+	// AnnotationRevision is the revision number of a ReplicaSet, counted
+	// from 1 per Rollout.
+	AnnotationRevision = "ramp.dev/revision"
+
+	// AnnotationScaleDownDeadline is when an old ReplicaSet kept up after a
+	// promotion or abort is scaled down (RFC 3339).
+	AnnotationScaleDownDeadline = "ramp.dev/scale-down-deadline"
+)

@@ -1,0 +1,201 @@
+// Package manager builds the controller manager of ramp-controller: the
+// informer caches (restricted to what Ramp manages), leader election,
+// metrics and health endpoints, and the registered reconcilers.
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/controllers/analysisrun"
+	"github.com/rampdev/ramp/controllers/rollout"
+)
+
+// DefaultLeaderElectionID is the name of the Lease that elects the active
+// controller; an instance ID is appended when set.
+const DefaultLeaderElectionID = "ramp-controller.ramp.dev"
+
+// Options configure the manager. The zero value is not valid: use
+// DefaultOptions and change what you need.
+type Options struct {
+	// Namespace restricts the controller to one namespace; empty watches all.
+	Namespace string
+	// InstanceID makes the controller handle only objects labelled
+	// ramp.dev/instance-id=<InstanceID>. Empty handles only objects without
+	// that label.
+	InstanceID string
+	// LeaderElect turns on leader election on a Lease.
+	LeaderElect bool
+	// LeaderElectionNamespace is where the Lease lives. Empty uses the
+	// namespace of the pod when running in a cluster.
+	LeaderElectionNamespace string
+	// LeaderElectionID is the name of the Lease.
+	LeaderElectionID string
+	// LeaseDuration, RenewDeadline and RetryPeriod tune leader election.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// MetricsBindAddress serves Prometheus metrics on /metrics; "0" turns it off.
+	MetricsBindAddress string
+	// HealthProbeBindAddress serves /healthz and /readyz; "0" turns it off.
+	HealthProbeBindAddress string
+	// QPS and Burst limit the controller's requests to the API server.
+	QPS   float32
+	Burst int
+}
+
+// DefaultOptions returns the options ramp-controller starts with.
+func DefaultOptions() Options {
+	return Options{
+		LeaderElect:            true,
+		LeaderElectionID:       DefaultLeaderElectionID,
+		LeaseDuration:          15 * time.Second,
+		RenewDeadline:          10 * time.Second,
+		RetryPeriod:            2 * time.Second,
+		MetricsBindAddress:     ":8080",
+		HealthProbeBindAddress: ":8081",
+		QPS:                    50,
+		Burst:                  100,
+	}
+}
+
+// NewScheme returns a scheme with the Kubernetes built-in kinds and Ramp's.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("add Kubernetes kinds to scheme: %w", err)
+	}
+	if err := rampv1alpha1.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("add Ramp kinds to scheme: %w", err)
+	}
+	return s, nil
+}
+
+// New builds a manager with Ramp's reconcilers registered. Start it with
+// mgr.Start(ctx).
+func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
+	if opts.QPS <= 0 || opts.Burst <= 0 {
+		return nil, errors.New("kube-api-qps and kube-api-burst must be greater than 0")
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS = opts.QPS
+	cfg.Burst = opts.Burst
+	cfg.UserAgent = "ramp-controller"
+
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	cacheOpts, err := CacheOptions(opts.Namespace, opts.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	leaderElectionID := opts.LeaderElectionID
+	if opts.InstanceID != "" {
+		leaderElectionID += "-" + opts.InstanceID
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        scheme,
+		Cache:                         cacheOpts,
+		LeaderElection:                opts.LeaderElect,
+		LeaderElectionID:              leaderElectionID,
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &opts.LeaseDuration,
+		RenewDeadline:                 &opts.RenewDeadline,
+		RetryPeriod:                   &opts.RetryPeriod,
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, fmt.Errorf("add health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("informers", cacheSynced(mgr)); err != nil {
+		return nil, fmt.Errorf("add ready check: %w", err)
+	}
+
+	if err := (&rollout.Reconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("ramp-controller"),
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up Rollout reconciler: %w", err)
+	}
+	if err := (&analysisrun.Reconciler{
+		Client: mgr.GetClient(),
+	}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up AnalysisRun reconciler: %w", err)
+	}
+	return mgr, nil
+}
+
+// cacheSynced reports ready once the informers have synced.
+func cacheSynced(mgr ctrl.Manager) healthz.Checker {
+	return func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
+		defer cancel()
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return errors.New("informer caches have not synced")
+		}
+		return nil
+	}
+}
+
+// CacheOptions restricts the informers to what this controller manages:
+// one namespace when namespace is set, objects of its instance ID only, and
+// only ReplicaSets that carry Ramp's pod template hash label, so the
+// controller's memory does not grow with unrelated workloads.
+func CacheOptions(namespace, instanceID string) (cache.Options, error) {
+	instance, err := InstanceSelector(instanceID)
+	if err != nil {
+		return cache.Options{}, err
+	}
+	managedRS, err := labels.NewRequirement(rampv1alpha1.LabelPodTemplateHash, selection.Exists, nil)
+	if err != nil {
+		return cache.Options{}, fmt.Errorf("replica set selector: %w", err)
+	}
+	opts := cache.Options{
+		ByObject: map[client.Object]cache.ByObject{
+			&appsv1.ReplicaSet{}:        {Label: labels.NewSelector().Add(*managedRS)},
+			&rampv1alpha1.Rollout{}:     {Label: instance},
+			&rampv1alpha1.AnalysisRun{}: {Label: instance},
+		},
+	}
+	if namespace != "" {
+		opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
+	}
+	return opts, nil
+}
+
+// InstanceSelector selects the objects a controller with this instance ID
+// handles: those labelled with it, or, with no instance ID, those without
+// the label.
+func InstanceSelector(instanceID string) (labels.Selector, error) {
+	var req *labels.Requirement
+	var err error
+	if instanceID == "" {
+		req, err = labels.NewRequirement(rampv1alpha1.LabelInstanceID, selection.DoesNotExist, nil)
+	} else {
+		req, err = labels.NewRequirement(rampv1alpha1.LabelInstanceID, selection.Equals, []string{instanceID})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invalid --instance-id %q: %w", instanceID, err)
+	}
+	return labels.NewSelector().Add(*req), nil
+}
