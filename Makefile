@@ -53,7 +53,7 @@ manifests: $(CONTROLLER_GEN) ## Generate CRDs into charts/ramp/crds and RBAC fro
 .PHONY: fmt
 fmt: ## Format the Go code.
 	$(GO) fmt ./...
-	cd $(TOOLS_DIR) && $(GO) fmt ./...
+	gofmt -w $(TOOLS_DIR)/*.go
 
 .PHONY: vet
 vet: ## Run go vet.
@@ -64,11 +64,12 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint with .golangci.yml.
 	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: generate manifests fmt ## Regenerate and format, then fail if anything changed.
+verify: generate manifests fmt ## Regenerate and format, then fail if that changed any file.
 	$(GO) mod tidy
-	@if [ -n "$$(git status --porcelain)" ]; then \
-		echo "make verify: generated or formatted files are out of date:"; \
-		git status --porcelain; git --no-pager diff --stat; exit 1; \
+	cd $(TOOLS_DIR) && $(TOOLS_ENV) $(GO) mod tidy
+	@if ! git diff --quiet || [ -n "$$(git ls-files --others --exclude-standard)" ]; then \
+		echo "make verify: generated or formatted files are out of date; commit these changes:"; \
+		git --no-pager diff --stat; git ls-files --others --exclude-standard; exit 1; \
 	fi
 
 ##@ Test
@@ -86,12 +87,12 @@ testbin: ## Build the control-plane binaries into the cache (once per version).
 
 .PHONY: e2e
 e2e: testbin ## Run the end-to-end tests against local control planes.
-	$(GO) test -timeout $(E2E_TIMEOUT) $(GOTEST_FLAGS) $(E2E_PKGS)
+	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) $(GOTEST_FLAGS) $(E2E_PKGS)
 
 ##@ Run
 
 .PHONY: dev
-dev: testbin manifests ## Start a local control plane, the controller and an example Rollout (Ctrl-C stops all).
+dev: testbin ## Start a local control plane, the controller and an example Rollout (Ctrl-C stops all).
 	$(GO) run ./hack/dev
 
 ##@ Tools

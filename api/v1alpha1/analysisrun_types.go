@@ -29,7 +29,7 @@ type AnalysisRun struct {
 
 // AnalysisRunSpec is what a run measures.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.dryRun) || self.dryRun.all(d, d.metricName == '*' || self.metrics.exists(m, m.name == d.metricName))",message="dryRun[].metricName must name a metric of spec.metrics, or be *"
+// +kubebuilder:validation:XValidation:rule="!has(self.dryRun) || self.dryRun.all(d, d.metricName == '*' || self.metrics.exists(m, m.name == d.metricName))",message="dryRun[].metricName must name a metric of spec.metrics, or be *",fieldPath=`.dryRun`
 type AnalysisRunSpec struct {
 	// Metrics to measure.
 	// +kubebuilder:validation:MinItems=1

@@ -58,8 +58,8 @@ type ClusterAnalysisTemplateList struct {
 // AnalysisTemplateSpec holds the metrics of a template and the arguments
 // they are written against.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.dryRun) || self.dryRun.all(d, d.metricName == '*' || self.metrics.exists(m, m.name == d.metricName))",message="dryRun[].metricName must name a metric of spec.metrics, or be *"
-// +kubebuilder:validation:XValidation:rule="!has(self.measurementRetention) || self.measurementRetention.all(d, d.metricName == '*' || self.metrics.exists(m, m.name == d.metricName))",message="measurementRetention[].metricName must name a metric of spec.metrics, or be *"
+// +kubebuilder:validation:XValidation:rule="!has(self.dryRun) || self.dryRun.all(d, d.metricName == '*' || self.metrics.exists(m, m.name == d.metricName))",message="dryRun[].metricName must name a metric of spec.metrics, or be *",fieldPath=`.dryRun`
+// +kubebuilder:validation:XValidation:rule="!has(self.measurementRetention) || self.measurementRetention.all(d, d.metricName == '*' || self.metrics.exists(m, m.name == d.metricName))",message="measurementRetention[].metricName must name a metric of spec.metrics, or be *",fieldPath=`.measurementRetention`
 type AnalysisTemplateSpec struct {
 	// Metrics to measure.
 	// +kubebuilder:validation:MinItems=1
@@ -150,7 +150,7 @@ type DurationString string
 
 // Metric is one measurement taken on a schedule and judged by its conditions.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.count) || self.count <= 1 || has(self.interval)",message="a metric with count greater than 1 needs an interval"
+// +kubebuilder:validation:XValidation:rule="!has(self.count) || self.count <= 1 || has(self.interval)",message="a metric with count greater than 1 needs an interval",fieldPath=`.count`
 type Metric struct {
 	// Name of the metric, unique in the template.
 	// +kubebuilder:validation:MinLength=1

@@ -181,7 +181,7 @@ type WebMetric struct {
 // 0 to 100; at or above passScore it succeeds, below marginalScore it fails,
 // and between the two it is inconclusive.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.passScore) || !has(self.marginalScore) || self.marginalScore <= self.passScore",message="marginalScore must not be greater than passScore"
+// +kubebuilder:validation:XValidation:rule="!has(self.passScore) || !has(self.marginalScore) || self.marginalScore <= self.passScore",message="marginalScore must not be greater than passScore",fieldPath=`.marginalScore`
 type JudgeMetric struct {
 	PrometheusConnection `json:",inline"`
 

@@ -10,11 +10,11 @@ import (
 //
 // +kubebuilder:validation:XValidation:rule="!(has(self.canary) && has(self.blueGreen))",message="spec.strategy: set only one of canary or blueGreen"
 // +kubebuilder:validation:XValidation:rule="has(self.profileRef) || has(self.canary) || has(self.blueGreen)",message="spec.strategy: set canary or blueGreen, or name a profile in profileRef"
-// +kubebuilder:validation:XValidation:rule="!has(self.canary) || !has(self.canary.trafficRouting) || (has(self.canary.canaryService) && has(self.canary.stableService))",message="spec.strategy.canary.trafficRouting needs both canaryService and stableService"
-// +kubebuilder:validation:XValidation:rule="!has(self.canary) || !has(self.canary.trafficRouting) || has(self.canary.trafficRouting.gatewayAPI) || has(self.canary.trafficRouting.istio)",message="spec.strategy.canary.trafficRouting needs a router: set gatewayAPI or istio"
-// +kubebuilder:validation:XValidation:rule="has(self.profileRef) || !has(self.canary) || !has(self.canary.steps) || self.canary.steps.all(s, !has(s.setHeaderRoute) || (has(self.canary.trafficRouting) && has(self.canary.trafficRouting.managedRoutes) && self.canary.trafficRouting.managedRoutes.exists(r, r.name == s.setHeaderRoute.name)))",message="spec.strategy.canary.steps[].setHeaderRoute.name must be declared in spec.strategy.canary.trafficRouting.managedRoutes"
-// +kubebuilder:validation:XValidation:rule="has(self.profileRef) || !has(self.canary) || !has(self.canary.steps) || self.canary.steps.all(s, !has(s.setMirrorRoute) || (has(self.canary.trafficRouting) && has(self.canary.trafficRouting.managedRoutes) && self.canary.trafficRouting.managedRoutes.exists(r, r.name == s.setMirrorRoute.name)))",message="spec.strategy.canary.steps[].setMirrorRoute.name must be declared in spec.strategy.canary.trafficRouting.managedRoutes"
-// +kubebuilder:validation:XValidation:rule="!has(self.blueGreen) || has(self.blueGreen.activeService)",message="spec.strategy.blueGreen.activeService is required"
+// +kubebuilder:validation:XValidation:rule="!has(self.canary) || !has(self.canary.trafficRouting) || (has(self.canary.canaryService) && has(self.canary.stableService))",message="spec.strategy.canary.trafficRouting needs both canaryService and stableService",fieldPath=`.canary.trafficRouting`
+// +kubebuilder:validation:XValidation:rule="!has(self.canary) || !has(self.canary.trafficRouting) || has(self.canary.trafficRouting.gatewayAPI) || has(self.canary.trafficRouting.istio)",message="spec.strategy.canary.trafficRouting needs a router: set gatewayAPI or istio",fieldPath=`.canary.trafficRouting`
+// +kubebuilder:validation:XValidation:rule="has(self.profileRef) || !has(self.canary) || !has(self.canary.steps) || self.canary.steps.all(s, !has(s.setHeaderRoute) || (has(self.canary.trafficRouting) && has(self.canary.trafficRouting.managedRoutes) && self.canary.trafficRouting.managedRoutes.exists(r, r.name == s.setHeaderRoute.name)))",message="spec.strategy.canary.steps[].setHeaderRoute.name must be declared in spec.strategy.canary.trafficRouting.managedRoutes",fieldPath=`.canary.steps`
+// +kubebuilder:validation:XValidation:rule="has(self.profileRef) || !has(self.canary) || !has(self.canary.steps) || self.canary.steps.all(s, !has(s.setMirrorRoute) || (has(self.canary.trafficRouting) && has(self.canary.trafficRouting.managedRoutes) && self.canary.trafficRouting.managedRoutes.exists(r, r.name == s.setMirrorRoute.name)))",message="spec.strategy.canary.steps[].setMirrorRoute.name must be declared in spec.strategy.canary.trafficRouting.managedRoutes",fieldPath=`.canary.steps`
+// +kubebuilder:validation:XValidation:rule="!has(self.blueGreen) || has(self.blueGreen.activeService)",message="spec.strategy.blueGreen.activeService is required",fieldPath=`.blueGreen`
 type RolloutStrategy struct {
 	// ProfileRef names the RolloutProfile or ClusterRolloutProfile this
 	// rollout's strategy comes from. The strategy a revision starts with is
@@ -67,8 +67,8 @@ type ProfileReference struct {
 // left out of a Rollout can be told apart from one set to its default; the
 // defaults written here are applied after the profile is merged.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.canaryService) || !has(self.stableService) || self.canaryService != self.stableService",message="canaryService and stableService must name different Services"
-// +kubebuilder:validation:XValidation:rule="!(has(self.maxSurge) && has(self.maxUnavailable) && (type(self.maxSurge) == int ? self.maxSurge == 0 : self.maxSurge == '0%') && (type(self.maxUnavailable) == int ? self.maxUnavailable == 0 : self.maxUnavailable == '0%'))",message="maxSurge and maxUnavailable cannot both be 0: the rollout could never replace a pod"
+// +kubebuilder:validation:XValidation:rule="!has(self.canaryService) || !has(self.stableService) || self.canaryService != self.stableService",message="canaryService and stableService must name different Services",fieldPath=`.stableService`
+// +kubebuilder:validation:XValidation:rule="!(has(self.maxSurge) && has(self.maxUnavailable) && (type(self.maxSurge) == int ? self.maxSurge == 0 : self.maxSurge == '0%') && (type(self.maxUnavailable) == int ? self.maxUnavailable == 0 : self.maxUnavailable == '0%'))",message="maxSurge and maxUnavailable cannot both be 0: the rollout could never replace a pod",fieldPath=`.maxUnavailable`
 type CanaryStrategy struct {
 	// CanaryService is the Service that selects only the canary's pods. The
 	// controller sets its selector to the canary's pod template hash.
@@ -481,8 +481,8 @@ type IstioDestinationRule struct {
 // BlueGreenStrategy runs the new version beside the old one behind a
 // preview Service, then switches the active Service to it at once.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.previewService) || !has(self.activeService) || self.previewService != self.activeService",message="activeService and previewService must name different Services"
-// +kubebuilder:validation:XValidation:rule="!has(self.autoPromotionSeconds) || !has(self.autoPromotionEnabled) || self.autoPromotionEnabled",message="autoPromotionSeconds has no effect when autoPromotionEnabled is false; remove one of them"
+// +kubebuilder:validation:XValidation:rule="!has(self.previewService) || !has(self.activeService) || self.previewService != self.activeService",message="activeService and previewService must name different Services",fieldPath=`.previewService`
+// +kubebuilder:validation:XValidation:rule="!has(self.autoPromotionSeconds) || !has(self.autoPromotionEnabled) || self.autoPromotionEnabled",message="autoPromotionSeconds has no effect when autoPromotionEnabled is false; remove one of them",fieldPath=`.autoPromotionSeconds`
 type BlueGreenStrategy struct {
 	// ActiveService is the Service that serves production traffic; the
 	// controller points it at the active version. Required.

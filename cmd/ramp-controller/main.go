@@ -37,7 +37,7 @@ func parseFlags(args []string) (*flags, error) {
 	config.RegisterFlags(fs)
 	m := &f.manager
 	fs.StringVar(&m.Namespace, "namespace", "", "Watch only this namespace (default: all namespaces).")
-	fs.StringVar(&m.InstanceID, "instance-id", "", "Handle only objects labelled ramp.dev/instance-id=<id>; without it, only objects without that label.")
+	fs.StringVar(&m.InstanceID, "instance-id", "", "Handle only objects labeled ramp.dev/instance-id=<id>; without it, only objects without that label.")
 	fs.BoolVar(&m.LeaderElect, "leader-elect", m.LeaderElect, "Elect one active controller through a Lease, so several replicas can run.")
 	fs.StringVar(&m.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"), "Namespace of the leader election Lease (default: the pod's namespace).")
 	fs.StringVar(&m.LeaderElectionID, "leader-election-id", m.LeaderElectionID, "Name of the leader election Lease.")

@@ -19,6 +19,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -36,7 +37,7 @@ const DefaultLeaderElectionID = "ramp-controller.ramp.dev"
 type Options struct {
 	// Namespace restricts the controller to one namespace; empty watches all.
 	Namespace string
-	// InstanceID makes the controller handle only objects labelled
+	// InstanceID makes the controller handle only objects labeled
 	// ramp.dev/instance-id=<InstanceID>. Empty handles only objects without
 	// that label.
 	InstanceID string
@@ -56,6 +57,10 @@ type Options struct {
 	// QPS and Burst limit the controller's requests to the API server.
 	QPS   float32
 	Burst int
+	// AllowSeveralInProcess lets tests start more than one manager in one
+	// process (controller names are otherwise unique per process, because
+	// they label the controllers' metrics).
+	AllowSeveralInProcess bool
 }
 
 // DefaultOptions returns the options ramp-controller starts with.
@@ -120,6 +125,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		RetryPeriod:                   &opts.RetryPeriod,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
+		Controller:                    config.Controller{SkipNameValidation: &opts.AllowSeveralInProcess},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -184,7 +190,7 @@ func CacheOptions(namespace, instanceID string) (cache.Options, error) {
 }
 
 // InstanceSelector selects the objects a controller with this instance ID
-// handles: those labelled with it, or, with no instance ID, those without
+// handles: those labeled with it, or, with no instance ID, those without
 // the label.
 func InstanceSelector(instanceID string) (labels.Selector, error) {
 	var req *labels.Requirement

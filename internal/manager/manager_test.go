@@ -1,0 +1,76 @@
+package manager
+
+import (
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+)
+
+func TestInstanceSelector(t *testing.T) {
+	for _, tc := range []struct {
+		id      string
+		objects map[string]bool // labels of an object → handled
+	}{
+		{"", map[string]bool{"": true, "ramp.dev/instance-id=blue": false}},
+		{"blue", map[string]bool{"": false, "ramp.dev/instance-id=blue": true, "ramp.dev/instance-id=green": false}},
+	} {
+		sel, err := InstanceSelector(tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for lbls, want := range tc.objects {
+			set, err := labels.ConvertSelectorToLabelsMap(lbls)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sel.Matches(set); got != want {
+				t.Errorf("instance %q, object labels %q: handled = %v, want %v", tc.id, lbls, got, want)
+			}
+		}
+	}
+}
+
+func TestInstanceSelectorRejectsBadID(t *testing.T) {
+	if _, err := InstanceSelector("not a label value!"); err == nil {
+		t.Fatal("want an error for an instance ID that is not a label value")
+	}
+}
+
+func TestCacheOptions(t *testing.T) {
+	opts, err := CacheOptions("team-a", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := opts.DefaultNamespaces["team-a"]; !ok || len(opts.DefaultNamespaces) != 1 {
+		t.Errorf("namespaces = %v; want only team-a", opts.DefaultNamespaces)
+	}
+	var rsSelector, rolloutSelector labels.Selector
+	for obj, by := range opts.ByObject {
+		switch obj.(type) {
+		case *appsv1.ReplicaSet:
+			rsSelector = by.Label
+		case *rampv1alpha1.Rollout:
+			rolloutSelector = by.Label
+		}
+	}
+	if rsSelector == nil || rolloutSelector == nil {
+		t.Fatalf("no selector for ReplicaSets or Rollouts: %v", opts.ByObject)
+	}
+	if rsSelector.Matches(labels.Set{"app": "web", "pod-template-hash": "abc"}) {
+		t.Error("the ReplicaSet cache would hold a Deployment's ReplicaSet")
+	}
+	if !rsSelector.Matches(labels.Set{"app": "web", rampv1alpha1.LabelPodTemplateHash: "abc"}) {
+		t.Error("the ReplicaSet cache would miss a Rollout's ReplicaSet")
+	}
+
+	all, err := CacheOptions("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.DefaultNamespaces) != 0 {
+		t.Errorf("namespaces = %v; want all", all.DefaultNamespaces)
+	}
+}
