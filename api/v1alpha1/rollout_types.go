@@ -263,6 +263,13 @@ type RolloutStatus struct {
 	// +optional
 	AbortedAt *metav1.Time `json:"abortedAt,omitempty"`
 
+	// AbortedBy says who or what aborted the update, such as
+	// "kubectl ramp abort by alice", "analysis run web-7d6f-2 failed" or
+	// "progress deadline". Whoever sets abort sets it too; when it is left
+	// empty the controller names the tool that wrote abort.
+	// +optional
+	AbortedBy string `json:"abortedBy,omitempty"`
+
 	// PromoteFull, set by kubectl ramp promote --full, skips the remaining
 	// steps and analyses and promotes the update at once.
 	// +optional
@@ -306,6 +313,12 @@ type RolloutStatus struct {
 	// the hash to get a fresh name when one happens.
 	// +optional
 	CollisionCount *int32 `json:"collisionCount,omitempty"`
+
+	// LastProgressTime is when the update last made progress (a step, a
+	// revision, or a change in pod counts). The progress deadline counts
+	// from it; time spent paused is not counted.
+	// +optional
+	LastProgressTime *metav1.Time `json:"lastProgressTime,omitempty"`
 
 	// RestartedAt is the last spec.restartAt that was carried out.
 	// +optional

@@ -1762,6 +1762,10 @@ func (in *RolloutStatus) DeepCopyInto(out *RolloutStatus) {
 		*out = new(int32)
 		**out = **in
 	}
+	if in.LastProgressTime != nil {
+		in, out := &in.LastProgressTime, &out.LastProgressTime
+		*out = (*in).DeepCopy()
+	}
 	if in.RestartedAt != nil {
 		in, out := &in.RestartedAt, &out.RestartedAt
 		*out = (*in).DeepCopy()

@@ -1,15 +1,29 @@
 // Package rollout holds the Rollout reconciler: it manages the ReplicaSets,
 // Services, traffic routes and AnalysisRuns of each Rollout and reports its
 // state in status.
+//
+// Reconcile reads everything from the informer cache, builds a scope,
+// runs the phase functions in order, and writes status once at the end, as a
+// merge patch and only when it changed. The decisions (replica counts, the
+// next step, the phase and conditions) are pure functions in replicas.go,
+// steps.go and status.go; the phases only apply them.
 package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -21,6 +35,8 @@ type Reconciler struct {
 	Client client.Client
 	// Recorder records Events on Rollouts.
 	Recorder recorder.EventRecorder
+	// Clock tells the time; tests replace it.
+	Clock clock.PassiveClock
 }
 
 // +kubebuilder:rbac:groups=ramp.dev,resources=rollouts,verbs=get;list;watch;update;patch
@@ -31,13 +47,77 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=ramp.dev,resources=analysisruns,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
+// scope is everything one reconcile of one Rollout works with. Fields are
+// set by newScope unless their comment says otherwise.
+type scope struct {
+	// rollout is the Rollout; phases change its status in place.
+	rollout *rampv1alpha1.Rollout
+	// now is the time of this reconcile.
+	now time.Time
+	// template is the pod template of the current version (spec.template,
+	// or the referenced workload's). Set by resolveSpec.
+	template *corev1.PodTemplateSpec
+	// selector selects the rollout's pods. Set by resolveSpec.
+	selector labels.Selector
+	// workload is the Deployment of spec.workloadRef, if any. Set by resolveSpec.
+	workload *appsv1.Deployment
+	// hash is the pod template hash of the current version. Set by resolveSpec.
+	hash string
+	// replicas is spec.replicas with its default.
+	replicas int32
+	// surge and unavailable are maxSurge and maxUnavailable as counts.
+	// Set by resolveSpec.
+	surge, unavailable int32
+	// replicaSets are the rollout's ReplicaSets, newest revision first.
+	// Set by loadReplicaSets.
+	replicaSets []*appsv1.ReplicaSet
+	// newRS is the ReplicaSet of the current version, once it exists.
+	// Set by loadReplicaSets and reconcileNewReplicaSet.
+	newRS *appsv1.ReplicaSet
+	// stableRS is the ReplicaSet of the stable version, nil before the
+	// first revision is stable. Set by loadReplicaSets.
+	stableRS *appsv1.ReplicaSet
+	// requeueAfter is the earliest timed wake-up asked for by a phase
+	// (pause durations, deadlines); zero for none.
+	requeueAfter time.Duration
+	// events are recorded once status is written.
+	events []event
+	// stalled, when set, says why the spec cannot be carried out.
+	stalled *stallReason
+	// loaded is true once loadReplicaSets ran, so pod counts are known.
+	loaded bool
+}
+
+// stallReason is why a rollout is Stalled.
+type stallReason struct {
+	reason, message string
+}
+
+// requeueAt asks for a reconcile at t, keeping the earliest ask.
+func (s *scope) requeueAt(t time.Time) {
+	d := t.Sub(s.now)
+	if d <= 0 {
+		d = time.Second
+	}
+	if s.requeueAfter == 0 || d < s.requeueAfter {
+		s.requeueAfter = d
+	}
+}
+
+// errStalled ends a reconcile when the spec cannot be carried out until a
+// person changes it; status already says why.
+var errStalled = errors.New("stalled")
+
+// phase is one step of a reconcile.
+type phase func(ctx context.Context, s *scope) error
+
 // Reconcile brings one Rollout towards its spec and records what it saw in
 // status.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	ro := &rampv1alpha1.Rollout{}
 	if err := r.Client.Get(ctx, req.NamespacedName, ro); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -45,14 +125,84 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return ctrl.Result{}, fmt.Errorf("get rollout: %w", err)
 	}
-	if ro.Status.ObservedGeneration == ro.Generation {
+	if !ro.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
 	before := ro.DeepCopy()
-	ro.Status.ObservedGeneration = ro.Generation
-	patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
-	if err := r.Client.Status().Patch(ctx, ro, patch); err != nil {
-		return ctrl.Result{}, fmt.Errorf("patch rollout status: %w", err)
+	s := &scope{rollout: ro, now: r.now()}
+
+	defer func() {
+		if err := r.finishStatus(ctx, s, before, retErr); err != nil {
+			retErr = errors.Join(retErr, err)
+		}
+		if errors.Is(retErr, errStalled) {
+			retErr = nil
+			result = ctrl.Result{}
+			return
+		}
+		if retErr == nil && s.requeueAfter > 0 {
+			result = ctrl.Result{RequeueAfter: s.requeueAfter}
+		}
+	}()
+
+	for _, p := range []phase{
+		r.resolveSpec,
+		r.loadReplicaSets,
+		r.syncRevision,
+		r.reconcileNewReplicaSet,
+		r.reconcileStrategy,
+		r.reconcileServices,
+		r.reconcilePodMetadata,
+		r.reconcileRestart,
+		r.reconcileWorkloadScaleDown,
+		r.cleanupReplicaSets,
+	} {
+		if err := p(ctx, s); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	return ctrl.Result{}, nil
 }
+
+func (r *Reconciler) now() time.Time {
+	if r.Clock == nil {
+		return time.Now()
+	}
+	return r.Clock.Now()
+}
+
+// finishStatus computes the status fields derived from the observed state,
+// writes status if it changed, and records the events of this reconcile.
+func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1alpha1.Rollout, reconcileErr error) error {
+	ro := s.rollout
+	if reconcileErr != nil && !errors.Is(reconcileErr, errStalled) {
+		// Keep what was decided, but do not claim the generation was
+		// handled: the next try will.
+		ctrl.LoggerFrom(ctx).Error(reconcileErr, "Reconcile failed")
+	} else {
+		ro.Status.ObservedGeneration = ro.Generation
+	}
+	computeStatus(s, &before.Status)
+	if !equality.Semantic.DeepEqual(before.Status, ro.Status) {
+		patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+		if err := r.Client.Status().Patch(ctx, ro, patch); err != nil {
+			if apierrors.IsConflict(err) {
+				// The rollout changed under us; its new version is queued.
+				return nil
+			}
+			return fmt.Errorf("patch rollout status: %w", err)
+		}
+	}
+	r.recordEvents(s, string(before.Status.Phase), before.Status.Message)
+	return nil
+}
+
+// stall marks the rollout Stalled (reason InvalidSpec) with a message naming
+// the field, and ends the reconcile without a retry: the next change to the
+// spec, or to what it refers to, reconciles again.
+func stall(s *scope, format string, args ...any) error {
+	s.stalled = &stallReason{reason: rampv1alpha1.ReasonInvalidSpec, message: fmt.Sprintf(format, args...)}
+	return fmt.Errorf("%w: %s", errStalled, s.stalled.message)
+}
+
+var _ reconcile.Reconciler = &Reconciler{}

@@ -1,19 +1,75 @@
 package rollout
 
 import (
+	"context"
+	"fmt"
+
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 )
 
-// SetupWithManager registers the reconciler and its watches: Rollouts, and
-// the ReplicaSets and AnalysisRuns they own.
+// indexServices indexes Rollouts by the Services their strategy names, so
+// that a Service created or edited reconciles the Rollouts that use it.
+const indexServices = "ramp.dev/services"
+
+// servicesIndex is the indexer function of indexServices.
+func servicesIndex(obj client.Object) []string {
+	ro, ok := obj.(*rampv1alpha1.Rollout)
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, f := range serviceFields(ro) {
+		names = append(names, f.value)
+	}
+	return names
+}
+
+// SetupWithManager registers the reconciler, its indexes and its watches:
+// Rollouts; the ReplicaSets and AnalysisRuns they own; and the Services and
+// Deployments they refer to.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	ctx := context.Background()
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, &appsv1.ReplicaSet{}, indexReplicaSetOwner, replicaSetOwnerIndex); err != nil {
+		return fmt.Errorf("index replica sets by owner: %w", err)
+	}
+	if err := idx.IndexField(ctx, &rampv1alpha1.Rollout{}, indexServices, servicesIndex); err != nil {
+		return fmt.Errorf("index rollouts by service: %w", err)
+	}
+	if err := idx.IndexField(ctx, &rampv1alpha1.Rollout{}, indexWorkloadRef, workloadRefIndex); err != nil {
+		return fmt.Errorf("index rollouts by workload: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("rollout").
 		For(&rampv1alpha1.Rollout{}).
 		Owns(&appsv1.ReplicaSet{}).
 		Owns(&rampv1alpha1.AnalysisRun{}).
+		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexServices))).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexWorkloadRef))).
 		Complete(r)
+}
+
+// rolloutsIndexedBy maps an object to the Rollouts in its namespace whose
+// index holds its name.
+func (r *Reconciler) rolloutsIndexedBy(index string) handler.MapFunc {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		var list rampv1alpha1.RolloutList
+		if err := r.Client.List(ctx, &list, client.InNamespace(obj.GetNamespace()),
+			client.MatchingFields{index: obj.GetName()}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "List rollouts for a watched object", "index", index, "name", obj.GetName())
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(list.Items))
+		for i := range list.Items {
+			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+		return reqs
+	}
 }

@@ -11,11 +11,14 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,6 +60,9 @@ type Options struct {
 	// QPS and Burst limit the controller's requests to the API server.
 	QPS   float32
 	Burst int
+	// NewClient, when set, builds the manager's client (tests wrap it to
+	// count writes).
+	NewClient client.NewClientFunc
 	// AllowSeveralInProcess lets tests start more than one manager in one
 	// process (controller names are otherwise unique per process, because
 	// they label the controllers' metrics).
@@ -126,6 +132,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
 		Controller:                    config.Controller{SkipNameValidation: &opts.AllowSeveralInProcess},
+		NewClient:                     opts.NewClient,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -140,6 +147,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := (&rollout.Reconciler{
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("ramp-controller"),
+		Clock:    clock.RealClock{},
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up Rollout reconciler: %w", err)
 	}
@@ -165,8 +173,9 @@ func cacheSynced(mgr ctrl.Manager) healthz.Checker {
 
 // CacheOptions restricts the informers to what this controller manages:
 // one namespace when namespace is set, objects of its instance ID only, and
-// only ReplicaSets that carry Ramp's pod template hash label, so the
-// controller's memory does not grow with unrelated workloads.
+// only ReplicaSets and pods that carry Ramp's pod template hash label, so
+// the controller's memory does not grow with unrelated workloads. Managed
+// fields are dropped from every cached object.
 func CacheOptions(namespace, instanceID string) (cache.Options, error) {
 	instance, err := InstanceSelector(instanceID)
 	if err != nil {
@@ -176,10 +185,13 @@ func CacheOptions(namespace, instanceID string) (cache.Options, error) {
 	if err != nil {
 		return cache.Options{}, fmt.Errorf("replica set selector: %w", err)
 	}
+	managed := labels.NewSelector().Add(*managedRS)
 	opts := cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&appsv1.ReplicaSet{}:        {Label: labels.NewSelector().Add(*managedRS)},
-			&rampv1alpha1.Rollout{}:     {Label: instance},
+			&appsv1.ReplicaSet{}:        {Label: managed},
+			&corev1.Pod{}:               {Label: managed},
+			&rampv1alpha1.Rollout{}:     {Label: instance, Transform: keepStatusManagedFields},
 			&rampv1alpha1.AnalysisRun{}: {Label: instance},
 		},
 	}
@@ -204,4 +216,21 @@ func InstanceSelector(instanceID string) (labels.Selector, error) {
 		return nil, fmt.Errorf("invalid --instance-id %q: %w", instanceID, err)
 	}
 	return labels.NewSelector().Add(*req), nil
+}
+
+// keepStatusManagedFields drops the managed fields of a cached Rollout
+// except those of status writes, which say which tool set status.abort.
+func keepStatusManagedFields(obj any) (any, error) {
+	o, ok := obj.(metav1.Object)
+	if !ok {
+		return obj, nil
+	}
+	var keep []metav1.ManagedFieldsEntry
+	for _, mf := range o.GetManagedFields() {
+		if mf.Subresource == "status" {
+			keep = append(keep, mf)
+		}
+	}
+	o.SetManagedFields(keep)
+	return obj, nil
 }

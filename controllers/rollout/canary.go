@@ -1,0 +1,293 @@
+package rollout
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+)
+
+// syncRevision notices a new pod template, an undo, a change to the steps,
+// an abort and a retry, and sets the step state of status accordingly.
+func (r *Reconciler) syncRevision(_ context.Context, s *scope) error {
+	st := &s.rollout.Status
+	steps := s.rollout.Spec.Strategy.Canary.Steps
+	stepHash := stepsHash(steps)
+	last := ptr.To(int32(len(steps)))
+
+	switch {
+	case st.StableRS == "":
+		// The first revision goes straight to full size, without steps.
+		st.StableRS, st.CurrentPodHash, st.CurrentStepHash = s.hash, s.hash, stepHash
+		resetSteps(st)
+		st.CurrentStepIndex = last
+		s.event(eventNormal, reasonRolloutUpdated, "Update", "First revision %s: scaling to %d pods without steps", s.hash, s.replicas)
+	case st.CurrentPodHash != s.hash:
+		previous := st.CurrentPodHash
+		st.CurrentPodHash, st.CurrentStepHash = s.hash, stepHash
+		resetSteps(st)
+		clearAbort(st)
+		switch {
+		case s.hash == st.StableRS:
+			st.CurrentStepIndex = last
+			s.event(eventNormal, reasonRolledBack, "Rollback",
+				"Back to the stable revision %s: the update to %s is abandoned and its pods scaled down, without steps", s.hash, previous)
+		case inRollbackWindow(s):
+			st.StableRS = s.hash
+			st.CurrentStepIndex = last
+			s.stableRS = s.newRS
+			s.event(eventNormal, reasonRolledBack, "Rollback",
+				"Rolled back to revision %s (within rollbackWindow): promoting it without steps", revisionLabel(s.newRS))
+		default:
+			s.event(eventNormal, reasonRolloutUpdated, "Update", "New revision %s: starting %d steps", s.hash, len(steps))
+		}
+	case st.CurrentStepHash != stepHash:
+		st.CurrentStepHash = stepHash
+		if st.StableRS != s.hash && !st.Abort {
+			resetSteps(st)
+			s.event(eventNormal, reasonRolloutUpdated, "Update", "The steps changed: starting again from step 1 of %d", len(steps))
+		}
+	}
+
+	switch {
+	case st.Abort && st.StableRS == s.hash:
+		// Nothing in flight to abort.
+		clearAbort(st)
+		s.event(eventWarning, reasonAborted, "Abort", "Abort ignored: no update is in flight")
+	case st.Abort && st.AbortedAt == nil:
+		st.AbortedAt = ptr.To(metav1.NewTime(s.now))
+		if st.AbortedBy == "" {
+			st.AbortedBy = abortWriter(s.rollout)
+		}
+		step := ptr.Deref(st.CurrentStepIndex, 0)
+		resetSteps(st)
+		s.event(eventWarning, reasonAborted, "Abort", "Update to revision %s aborted by %s at step %d of %d: back to the stable revision %s",
+			s.hash, st.AbortedBy, step+1, len(steps), st.StableRS)
+	case !st.Abort && st.AbortedAt != nil:
+		clearAbort(st)
+		resetSteps(st)
+		s.event(eventNormal, reasonRetried, "Retry", "Retrying the update to revision %s from step 1", s.hash)
+	}
+	return nil
+}
+
+// clearAbort forgets an abort.
+func clearAbort(st *rampv1alpha1.RolloutStatus) {
+	st.Abort = false
+	st.AbortedAt = nil
+	st.AbortedBy = ""
+}
+
+// abortWriter names the tool that set status.abort, from the managed
+// fields, for when whoever aborted did not say who they are.
+func abortWriter(ro *rampv1alpha1.Rollout) string {
+	var who string
+	var when time.Time
+	for _, mf := range ro.ManagedFields {
+		if mf.Subresource != "status" || mf.FieldsV1 == nil {
+			continue
+		}
+		var fields struct {
+			Status map[string]json.RawMessage `json:"f:status"`
+		}
+		if json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields) != nil {
+			continue
+		}
+		if _, ok := fields.Status["f:abort"]; !ok {
+			continue
+		}
+		if mf.Time != nil && mf.Time.After(when) || who == "" {
+			who = mf.Manager
+			if mf.Time != nil {
+				when = mf.Time.Time
+			}
+		}
+	}
+	if who == "" {
+		return "a status update"
+	}
+	return who
+}
+
+// inRollbackWindow reports whether the current version is one of the
+// revisions just before the stable one that spec.rollbackWindow lets the
+// rollout return to without steps.
+func inRollbackWindow(s *scope) bool {
+	window := s.rollout.Spec.RollbackWindow
+	if window == nil || window.Revisions <= 0 || s.newRS == nil || s.stableRS == nil {
+		return false
+	}
+	stableRev := revisionOf(s.stableRS)
+	older := 0
+	// s.replicaSets is newest first.
+	for _, rs := range s.replicaSets {
+		if revisionOf(rs) >= stableRev {
+			continue
+		}
+		older++
+		if older > int(window.Revisions) {
+			return false
+		}
+		if rs == s.newRS {
+			return true
+		}
+	}
+	return false
+}
+
+// planEntry is a ReplicaSet and the size it should reach.
+type planEntry struct {
+	rs     *appsv1.ReplicaSet
+	target int32
+}
+
+// others returns the ReplicaSets other than those given, newest first.
+func others(s *scope, except ...*appsv1.ReplicaSet) []*appsv1.ReplicaSet {
+	var out []*appsv1.ReplicaSet
+next:
+	for _, rs := range s.replicaSets {
+		for _, e := range except {
+			if rs == e {
+				continue next
+			}
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// withOthers appends every other ReplicaSet with target 0.
+func withOthers(s *scope, entries ...planEntry) []planEntry {
+	var except []*appsv1.ReplicaSet
+	for _, e := range entries {
+		except = append(except, e.rs)
+	}
+	for _, rs := range others(s, except...) {
+		entries = append(entries, planEntry{rs: rs, target: 0})
+	}
+	return entries
+}
+
+// stablePlan runs the stable version at full size and drains the others.
+func stablePlan(s *scope) []planEntry {
+	return withOthers(s, planEntry{rs: s.stableRS, target: s.replicas})
+}
+
+// abortPlan brings the stable version back to full size first, then drains
+// the update.
+func abortPlan(s *scope) []planEntry {
+	entries := []planEntry{{rs: s.stableRS, target: s.replicas}}
+	if s.newRS != nil && s.newRS != s.stableRS {
+		entries = append(entries, planEntry{rs: s.newRS, target: 0})
+	}
+	return withOthers(s, entries...)
+}
+
+// canaryPlan splits the pods between canary and stable for weight.
+func canaryPlan(s *scope, weight int32) []planEntry {
+	canary, stable := basicCanaryCounts(s.replicas, weight, s.surge)
+	return withOthers(s, planEntry{rs: s.newRS, target: canary}, planEntry{rs: s.stableRS, target: stable})
+}
+
+// scaleTargets turns a plan into the planner's input.
+func scaleTargets(plan []planEntry) []scaleTarget {
+	out := make([]scaleTarget, len(plan))
+	for i, e := range plan {
+		cur := ptr.Deref(e.rs.Spec.Replicas, 0)
+		out[i] = scaleTarget{current: cur, available: min(e.rs.Status.AvailableReplicas, cur), target: e.target}
+	}
+	return out
+}
+
+// applyPlan scales each ReplicaSet one move of the planner towards its target.
+func (r *Reconciler) applyPlan(ctx context.Context, s *scope, plan []planEntry) error {
+	next := planScale(scaleTargets(plan), s.replicas, s.surge, s.unavailable)
+	for i, e := range plan {
+		if err := r.scaleReplicaSet(ctx, s, e.rs, next[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcileStrategy walks the canary steps and scales the ReplicaSets for
+// the step the rollout is at.
+func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
+	st := &s.rollout.Status
+	steps := s.rollout.Spec.Strategy.Canary.Steps
+	if s.stableRS == nil && st.StableRS != s.hash {
+		// The stable ReplicaSet is gone: nothing to fall back to, so the
+		// current version becomes stable.
+		s.event(eventWarning, reasonRolloutUpdated, "Promote",
+			"The stable ReplicaSet (hash %s) no longer exists: promoting revision %s", st.StableRS, s.hash)
+		st.StableRS = s.hash
+		st.CurrentStepIndex = ptr.To(int32(len(steps)))
+		s.stableRS = s.newRS
+	}
+	switch {
+	case st.StableRS == s.hash:
+		return r.applyPlan(ctx, s, stablePlan(s))
+	case st.Abort:
+		return r.applyPlan(ctx, s, abortPlan(s))
+	case s.rollout.Spec.Paused:
+		// Hold the weight of the current step, without moving on.
+		return r.applyPlan(ctx, s, canaryPlan(s, weightAt(steps, ptr.Deref(st.CurrentStepIndex, 0))))
+	}
+
+	var out stepOutcome
+	if st.PromoteFull {
+		out.done = true
+	} else {
+		var err error
+		out, err = advanceSteps(st, steps, s.now, func(weight int32) bool {
+			return scaleDone(scaleTargets(canaryPlan(s, weight)))
+		})
+		if err != nil {
+			return stall(s, "spec.strategy.canary.steps[%d]: %v", ptr.Deref(st.CurrentStepIndex, 0), err)
+		}
+	}
+	for _, i := range out.completed {
+		s.event(eventNormal, reasonStepCompleted, "Step", "Step %d of %d completed (%s)", i+1, len(steps), describeStep(steps[i]))
+	}
+	if out.resumedAt >= 0 {
+		s.event(eventNormal, reasonResumed, "Resume", "Promoted past the pause at step %d of %d", out.resumedAt+1, len(steps))
+	}
+	if out.pausedAt >= 0 {
+		s.event(eventNormal, reasonPaused, "Pause", "Paused at step %d of %d (%s)", out.pausedAt+1, len(steps), describeStep(steps[out.pausedAt]))
+	}
+	if !out.wakeAt.IsZero() {
+		s.requeueAt(out.wakeAt)
+	}
+	if !out.done {
+		return r.applyPlan(ctx, s, canaryPlan(s, out.weight))
+	}
+
+	// Every step is done: the update becomes the stable version.
+	full := st.PromoteFull
+	st.StableRS = s.hash
+	st.CurrentStepIndex = ptr.To(int32(len(steps)))
+	st.PromoteFull = false
+	st.PauseConditions = nil
+	st.ControllerPause = false
+	s.stableRS = s.newRS
+	how := "after its last step"
+	if full {
+		how = "at once (promote --full)"
+	}
+	s.event(eventNormal, reasonPromoted, "Promote", "Revision %s promoted %s: it is now the stable version", revisionLabel(s.newRS), how)
+	return r.applyPlan(ctx, s, stablePlan(s))
+}
+
+// revisionLabel names a ReplicaSet's revision for messages.
+func revisionLabel(rs *appsv1.ReplicaSet) string {
+	if rs == nil {
+		return "?"
+	}
+	return fmt.Sprintf("%s (%s)", rs.Annotations[rampv1alpha1.AnnotationRevision], hashOf(rs))
+}

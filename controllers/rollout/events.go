@@ -1,0 +1,69 @@
+package rollout
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Event reasons of a Rollout. Each transition records one Event with one of
+// these, and a note for people.
+const (
+	reasonRolloutUpdated    = "RolloutUpdated"
+	reasonStepCompleted     = "StepCompleted"
+	reasonPaused            = "Paused"
+	reasonResumed           = "Resumed"
+	reasonPromoted          = "Promoted"
+	reasonAborted           = "Aborted"
+	reasonRetried           = "Retried"
+	reasonRolledBack        = "RolledBack"
+	reasonScaledReplicaSet  = "ScaledReplicaSet"
+	reasonReplicaSetCreated = "ReplicaSetCreated"
+	reasonReplicaSetDeleted = "ReplicaSetDeleted"
+	reasonAdopted           = "Adopted"
+	reasonServiceSwitched   = "ServiceSwitched"
+	reasonPodsRestarted     = "PodsRestarted"
+	reasonScaledWorkload    = "ScaledWorkload"
+	reasonCompleted         = "RolloutCompleted"
+	reasonProgressDeadline  = "ProgressDeadlineExceeded"
+	reasonInvalidSpec       = "InvalidSpec"
+)
+
+const (
+	eventNormal  = corev1.EventTypeNormal
+	eventWarning = corev1.EventTypeWarning
+)
+
+// event is an Event to record once status is written.
+type event struct {
+	eventType, reason, action, note string
+}
+
+// event queues an Event on the rollout.
+func (s *scope) event(eventType, reason, action, format string, args ...any) {
+	s.events = append(s.events, event{eventType: eventType, reason: reason, action: action, note: fmt.Sprintf(format, args...)})
+}
+
+// recordEvents records the queued Events, plus those that follow from the
+// status transition from before to now.
+func (r *Reconciler) recordEvents(s *scope, beforePhase, beforeMessage string) {
+	st := &s.rollout.Status
+	if string(st.Phase) != beforePhase {
+		switch {
+		case st.Phase == "Healthy" && beforePhase != "":
+			s.event(eventNormal, reasonCompleted, "Complete", "%s", st.Message)
+		case s.stalled != nil:
+			s.event(eventWarning, reasonInvalidSpec, "Validate", "%s", st.Message)
+		case conditionReason(st.Conditions, "Progressing") == reasonProgressDeadline:
+			s.event(eventWarning, reasonProgressDeadline, "Progress", "%s", st.Message)
+		}
+	} else if s.stalled != nil && st.Message != beforeMessage {
+		s.event(eventWarning, reasonInvalidSpec, "Validate", "%s", st.Message)
+	}
+	if r.Recorder == nil {
+		return
+	}
+	for _, e := range s.events {
+		r.Recorder.Eventf(s.rollout, nil, e.eventType, e.reason, e.action, "%s", e.note)
+	}
+}

@@ -1,0 +1,103 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+)
+
+// podAvailable reports whether a pod is ready (the ReplicaSet controller
+// counts availability with minReadySeconds on top).
+func podAvailable(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// restartBatch picks the pods to delete now for a restart: pods created
+// before restartAt, at most max(1, unavailable) at a time, and only while
+// every other pod is available, so a restart never takes more than
+// maxUnavailable pods out of service. done is true once no pod is older than
+// restartAt.
+func restartBatch(pods []corev1.Pod, restartAt metav1.Time, unavailable int32) (toDelete []*corev1.Pod, done bool) {
+	var stale []*corev1.Pod
+	var notReady int32
+	for i := range pods {
+		p := &pods[i]
+		if !p.DeletionTimestamp.IsZero() {
+			notReady++
+			continue
+		}
+		if !podAvailable(p) {
+			notReady++
+		}
+		if p.CreationTimestamp.Before(&restartAt) {
+			stale = append(stale, p)
+		}
+	}
+	if len(stale) == 0 {
+		return nil, notReady == 0
+	}
+	budget := max(1, unavailable) - notReady
+	for _, p := range stale {
+		if budget <= 0 {
+			break
+		}
+		toDelete = append(toDelete, p)
+		budget--
+	}
+	return toDelete, false
+}
+
+// reconcileRestart carries out spec.restartAt: the pods of the stable and
+// current ReplicaSets created before it are deleted in batches, and the
+// ReplicaSets replace them.
+func (r *Reconciler) reconcileRestart(ctx context.Context, s *scope) error {
+	ro := s.rollout
+	at := ro.Spec.RestartAt
+	if at == nil || at.After(s.now) {
+		if at != nil {
+			s.requeueAt(at.Time)
+		}
+		return nil
+	}
+	if ro.Status.RestartedAt != nil && !ro.Status.RestartedAt.Before(at) {
+		return nil
+	}
+	var pods []corev1.Pod
+	for _, rs := range []string{ro.Status.StableRS, s.hash} {
+		var list corev1.PodList
+		if err := r.Client.List(ctx, &list, client.InNamespace(ro.Namespace),
+			client.MatchingLabels{rampv1alpha1.LabelPodTemplateHash: rs}); err != nil {
+			return fmt.Errorf("list pods: %w", err)
+		}
+		pods = append(pods, list.Items...)
+		if rs == s.hash {
+			break
+		}
+	}
+	toDelete, done := restartBatch(pods, *at, s.unavailable)
+	if done {
+		ro.Status.RestartedAt = at.DeepCopy()
+		s.event(eventNormal, reasonPodsRestarted, "Restart", "Every pod created before %s was replaced", at.UTC().Format("2006-01-02T15:04:05Z"))
+		return nil
+	}
+	for _, pod := range toDelete {
+		if err := r.Client.Delete(ctx, pod, client.Preconditions{UID: ptr.To(pod.UID)}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete pod %s for restart: %w", pod.Name, err)
+		}
+		s.event(eventNormal, reasonPodsRestarted, "Restart", "Deleted pod %s for the restart requested at %s", pod.Name,
+			at.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	return nil
+}
