@@ -121,6 +121,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	ro := &rampv1alpha1.Rollout{}
 	if err := r.Client.Get(ctx, req.NamespacedName, ro); err != nil {
 		if apierrors.IsNotFound(err) {
+			forgetMetrics(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get rollout: %w", err)
@@ -134,6 +135,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	defer func() {
 		if err := r.finishStatus(ctx, s, before, retErr); err != nil {
 			retErr = errors.Join(retErr, err)
+		}
+		recordMetrics(ro)
+		if retErr != nil && !errors.Is(retErr, errStalled) {
+			countError(req.NamespacedName)
 		}
 		if errors.Is(retErr, errStalled) {
 			retErr = nil
