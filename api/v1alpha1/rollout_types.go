@@ -85,8 +85,9 @@ type RolloutSpec struct {
 	// +optional
 	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
 
-	// Paused stops the rollout where it is: no step advances and no
-	// ReplicaSet is scaled until it is set back to false. Defaults to false.
+	// Paused holds the rollout at its current step: no step advances until
+	// it is set back to false. Pod counts keep following the step's weight
+	// (so a change of spec.replicas is still honored). Defaults to false.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
 

@@ -205,12 +205,23 @@ func scaleTargets(plan []planEntry) []scaleTarget {
 	return out
 }
 
-// applyPlan scales each ReplicaSet one move of the planner towards its target.
+// applyPlan scales each ReplicaSet one move of the planner towards its
+// target. Scale-downs are written before scale-ups, so the API server never
+// holds more pods than the planner allowed, even for a moment or when a
+// later write fails.
 func (r *Reconciler) applyPlan(ctx context.Context, s *scope, plan []planEntry) error {
+	if err := r.syncTemplateMetadata(ctx, s); err != nil {
+		return err
+	}
 	next := planScale(scaleTargets(plan), s.replicas, s.surge, s.unavailable)
-	for i, e := range plan {
-		if err := r.scaleReplicaSet(ctx, s, e.rs, next[i]); err != nil {
-			return err
+	for _, down := range []bool{true, false} {
+		for i, e := range plan {
+			if (next[i] < ptr.Deref(e.rs.Spec.Replicas, 0)) != down {
+				continue
+			}
+			if err := r.scaleReplicaSet(ctx, s, e.rs, next[i]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -232,12 +243,16 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 	}
 	switch {
 	case st.StableRS == s.hash:
+		setWeights(s, -1)
 		return r.applyPlan(ctx, s, stablePlan(s))
 	case st.Abort:
+		setWeights(s, 0)
 		return r.applyPlan(ctx, s, abortPlan(s))
 	case s.rollout.Spec.Paused:
 		// Hold the weight of the current step, without moving on.
-		return r.applyPlan(ctx, s, canaryPlan(s, weightAt(steps, ptr.Deref(st.CurrentStepIndex, 0))))
+		w := weightAt(steps, ptr.Deref(st.CurrentStepIndex, 0))
+		setWeights(s, w)
+		return r.applyPlan(ctx, s, canaryPlan(s, w))
 	}
 
 	var out stepOutcome
@@ -265,6 +280,7 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 		s.requeueAt(out.wakeAt)
 	}
 	if !out.done {
+		setWeights(s, out.weight)
 		return r.applyPlan(ctx, s, canaryPlan(s, out.weight))
 	}
 
@@ -281,7 +297,25 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 		how = "at once (promote --full)"
 	}
 	s.event(eventNormal, reasonPromoted, "Promote", "Revision %s promoted %s: it is now the stable version", revisionLabel(s.newRS), how)
+	setWeights(s, -1)
 	return r.applyPlan(ctx, s, stablePlan(s))
+}
+
+// setWeights records the canary weight in force in status.canary.weights;
+// a negative weight (no update in flight) clears them. Without a traffic
+// router the weight is the share of pods the step asks for, so verified is
+// left out.
+func setWeights(s *scope, weight int32) {
+	st := &s.rollout.Status
+	if weight < 0 {
+		st.Canary.Weights = nil
+		return
+	}
+	c := s.rollout.Spec.Strategy.Canary
+	st.Canary.Weights = &rampv1alpha1.TrafficWeights{
+		Canary: rampv1alpha1.WeightDestination{Weight: weight, PodTemplateHash: s.hash, ServiceName: c.CanaryService},
+		Stable: rampv1alpha1.WeightDestination{Weight: 100 - weight, PodTemplateHash: st.StableRS, ServiceName: c.StableService},
+	}
 }
 
 // revisionLabel names a ReplicaSet's revision for messages.

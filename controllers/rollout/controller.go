@@ -198,7 +198,7 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1a
 			return fmt.Errorf("patch rollout status: %w", err)
 		}
 	}
-	r.recordEvents(s, string(before.Status.Phase), before.Status.Message)
+	r.recordEvents(s, &before.Status)
 	return nil
 }
 

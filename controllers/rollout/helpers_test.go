@@ -91,9 +91,14 @@ func TestRoleMetadata(t *testing.T) {
 	if rs.Spec.Template.Labels["app"] != "web" || rs.Spec.Template.Labels[rampv1alpha1.LabelPodTemplateHash] != "aaa" {
 		t.Fatalf("the template's own labels were touched: %+v", rs.Spec.Template.Labels)
 	}
-	p := keyPatch(map[string]string{"role": "canary", "x": "1"}, map[string]string{"role": "stable"})
-	if fmt.Sprint(p) != "map[role:stable x:<nil>]" {
-		t.Errorf("keyPatch = %v", p)
+	keys := map[string]bool{"role": true, "canary-only": true, "team": true}
+	p := keyPatch(map[string]string{"role": "canary", "canary-only": "yes", "team": "a", "app": "web"},
+		map[string]string{"role": "stable"}, keys, map[string]string{"team": "a"})
+	if fmt.Sprint(p) != "map[canary-only:<nil> role:stable]" {
+		t.Errorf("keyPatch = %v; want role set, canary-only removed, the template's own team label kept", p)
+	}
+	if p := keyPatch(map[string]string{"role": "stable"}, map[string]string{"role": "stable"}, keys, nil); len(p) != 0 {
+		t.Errorf("keyPatch of a pod already right = %v; want nothing", p)
 	}
 }
 

@@ -6,9 +6,13 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crevent "sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -53,7 +57,38 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rampv1alpha1.AnalysisRun{}).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexServices))).
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexWorkloadRef))).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.rolloutWithRoleMetadata),
+			builder.WithPredicates(predicate.Funcs{
+				CreateFunc:  func(crevent.CreateEvent) bool { return true },
+				UpdateFunc:  func(crevent.UpdateEvent) bool { return false },
+				DeleteFunc:  func(crevent.DeleteEvent) bool { return false },
+				GenericFunc: func(crevent.GenericEvent) bool { return false },
+			})).
 		Complete(r)
+}
+
+// rolloutWithRoleMetadata maps a new pod to its Rollout when that Rollout
+// puts role metadata on pods, so a pod created from an out-of-date template
+// gets its labels fixed.
+func (r *Reconciler) rolloutWithRoleMetadata(ctx context.Context, obj client.Object) []reconcile.Request {
+	ref := metav1.GetControllerOf(obj)
+	if ref == nil || ref.Kind != "ReplicaSet" {
+		return nil
+	}
+	rs := &appsv1.ReplicaSet{}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: obj.GetNamespace(), Name: ref.Name}, rs); err != nil {
+		return nil
+	}
+	owner := metav1.GetControllerOf(rs)
+	if owner == nil || owner.Kind != "Rollout" {
+		return nil
+	}
+	ro := &rampv1alpha1.Rollout{}
+	key := client.ObjectKey{Namespace: obj.GetNamespace(), Name: owner.Name}
+	if err := r.Client.Get(ctx, key, ro); err != nil || !hasRoleMetadata(ro) {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: key}}
 }
 
 // rolloutsIndexedBy maps an object to the Rollouts in its namespace whose

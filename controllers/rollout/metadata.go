@@ -9,7 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/labels"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -17,43 +17,51 @@ import (
 )
 
 // annotationRoleMetadata records on a ReplicaSet the role labels and
-// annotations last put on its pods, so they can be taken off when the role
-// changes.
+// annotations put on its pod template, so they can be taken off when the
+// role changes.
 const annotationRoleMetadata = "ramp.dev/role-metadata"
 
-// role is what a ReplicaSet is to its rollout at the moment.
-type role int
-
-const (
-	roleNone role = iota
-	roleCanary
-	roleStable
-)
-
 // roleMetadata is the canaryMetadata or stableMetadata that rs's pods should
-// carry. A ReplicaSet being created is the canary unless it is stable.
-func roleMetadata(s *scope, rs *appsv1.ReplicaSet, creating role) rampv1alpha1.PodTemplateMetadata {
+// carry: stableMetadata on the stable ReplicaSet, canaryMetadata on the
+// current one while an update is in flight (a ReplicaSet being created is
+// the current one), nothing on the others.
+func roleMetadata(s *scope, rs *appsv1.ReplicaSet) rampv1alpha1.PodTemplateMetadata {
 	c := s.rollout.Spec.Strategy.Canary
 	st := &s.rollout.Status
-	r := roleNone
+	var md *rampv1alpha1.PodTemplateMetadata
 	switch {
 	case hashOf(rs) == st.StableRS:
-		r = roleStable
-	case hashOf(rs) == s.hash && !st.Abort:
-		r = creating
-	}
-	var md *rampv1alpha1.PodTemplateMetadata
-	switch r {
-	case roleCanary:
-		md = c.CanaryMetadata
-	case roleStable:
 		md = c.StableMetadata
+	case hashOf(rs) == s.hash && !st.Abort:
+		md = c.CanaryMetadata
 	}
 	if md == nil {
 		return rampv1alpha1.PodTemplateMetadata{}
 	}
 	return *md.DeepCopy()
 }
+
+// roleKeys are every label and annotation key a role may put on pods: those
+// of canaryMetadata and stableMetadata, and those recorded on rs.
+func roleKeys(s *scope, rs *appsv1.ReplicaSet) (labelKeys, annotationKeys map[string]bool) {
+	labelKeys, annotationKeys = map[string]bool{}, map[string]bool{}
+	c := s.rollout.Spec.Strategy.Canary
+	for _, md := range []*rampv1alpha1.PodTemplateMetadata{c.CanaryMetadata, c.StableMetadata, ptrTo(appliedMetadata(rs))} {
+		if md == nil {
+			continue
+		}
+		for k := range md.Labels {
+			labelKeys[k] = true
+		}
+		for k := range md.Annotations {
+			annotationKeys[k] = true
+		}
+	}
+	delete(labelKeys, rampv1alpha1.LabelPodTemplateHash)
+	return labelKeys, annotationKeys
+}
+
+func ptrTo[T any](v T) *T { return &v }
 
 // appliedMetadata reads what annotationRoleMetadata recorded on rs.
 func appliedMetadata(rs *appsv1.ReplicaSet) rampv1alpha1.PodTemplateMetadata {
@@ -106,14 +114,19 @@ func metadataEqual(a, b rampv1alpha1.PodTemplateMetadata) bool {
 	return maps.Equal(a.Labels, b.Labels) && maps.Equal(a.Annotations, b.Annotations)
 }
 
-// reconcilePodMetadata moves canaryMetadata and stableMetadata to the right
-// pods when roles change: onto the ReplicaSet's template for new pods, and
-// onto its running pods.
-func (r *Reconciler) reconcilePodMetadata(ctx context.Context, s *scope) error {
+// hasRoleMetadata reports whether the rollout puts role metadata on pods.
+func hasRoleMetadata(ro *rampv1alpha1.Rollout) bool {
+	c := ro.Spec.Strategy.Canary
+	return c != nil && (c.CanaryMetadata != nil || c.StableMetadata != nil)
+}
+
+// syncTemplateMetadata puts each ReplicaSet's role metadata on its pod
+// template. applyPlan calls it before scaling, so pods created by a
+// scale-up already carry the role the ReplicaSet has after this reconcile.
+func (r *Reconciler) syncTemplateMetadata(ctx context.Context, s *scope) error {
 	for _, rs := range s.replicaSets {
-		want := roleMetadata(s, rs, roleCanary)
-		old := appliedMetadata(rs)
-		if metadataEqual(want, old) {
+		want := roleMetadata(s, rs)
+		if metadataEqual(want, appliedMetadata(rs)) {
 			continue
 		}
 		updated := rs.DeepCopy()
@@ -121,33 +134,65 @@ func (r *Reconciler) reconcilePodMetadata(ctx context.Context, s *scope) error {
 		if err := r.Client.Patch(ctx, updated, client.MergeFrom(rs)); err != nil {
 			return fmt.Errorf("update role metadata of replica set %s: %w", rs.Name, err)
 		}
-		if err := r.patchPodsMetadata(ctx, rs, old, want); err != nil {
-			return err
-		}
 		*rs = *updated
 	}
 	return nil
 }
 
-// patchPodsMetadata moves role metadata on the running pods of rs.
-func (r *Reconciler) patchPodsMetadata(ctx context.Context, rs *appsv1.ReplicaSet, old, want rampv1alpha1.PodTemplateMetadata) error {
+// reconcilePodMetadata makes the running pods of every ReplicaSet carry
+// their role's labels and annotations and none of the other role's. It looks
+// at each pod, so pods created from an older template, or not yet in the
+// cache when the role changed, are caught on a later reconcile (a new pod
+// reconciles its rollout).
+func (r *Reconciler) reconcilePodMetadata(ctx context.Context, s *scope) error {
+	need := hasRoleMetadata(s.rollout)
+	type keys struct{ labels, annotations map[string]bool }
+	all := make([]keys, len(s.replicaSets))
+	for i, rs := range s.replicaSets {
+		need = need || rs.Annotations[annotationRoleMetadata] != ""
+		all[i].labels, all[i].annotations = roleKeys(s, rs)
+	}
+	if !need {
+		return nil
+	}
+	if err := r.syncTemplateMetadata(ctx, s); err != nil {
+		return err
+	}
+	for i, rs := range s.replicaSets {
+		if err := r.syncRoleOnPods(ctx, s, rs, all[i].labels, all[i].annotations); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncRoleOnPods patches the pods of rs whose role metadata is off.
+func (r *Reconciler) syncRoleOnPods(ctx context.Context, s *scope, rs *appsv1.ReplicaSet, labelKeys, annotationKeys map[string]bool) error {
+	want := roleMetadata(s, rs)
 	var pods corev1.PodList
 	if err := r.Client.List(ctx, &pods, client.InNamespace(rs.Namespace),
 		client.MatchingLabels{rampv1alpha1.LabelPodTemplateHash: hashOf(rs)}); err != nil {
 		return fmt.Errorf("list pods of %s: %w", rs.Name, err)
 	}
-	patch := map[string]any{"metadata": map[string]any{
-		"labels":      keyPatch(old.Labels, want.Labels),
-		"annotations": keyPatch(old.Annotations, want.Annotations),
-	}}
-	raw, err := json.Marshal(patch)
-	if err != nil {
-		return err
-	}
+	own := rs.Spec.Template
 	for i := range pods.Items {
 		pod := &pods.Items[i]
-		if !labels.Set(pod.Labels).Has(rampv1alpha1.LabelPodTemplateHash) || !pod.DeletionTimestamp.IsZero() {
+		if !pod.DeletionTimestamp.IsZero() || !controlledBy(pod, rs) {
 			continue
+		}
+		patch := map[string]any{}
+		if p := keyPatch(pod.Labels, want.Labels, labelKeys, own.Labels); len(p) > 0 {
+			patch["labels"] = p
+		}
+		if p := keyPatch(pod.Annotations, want.Annotations, annotationKeys, own.Annotations); len(p) > 0 {
+			patch["annotations"] = p
+		}
+		if len(patch) == 0 {
+			continue
+		}
+		raw, err := json.Marshal(map[string]any{"metadata": patch})
+		if err != nil {
+			return err
 		}
 		if err := r.Client.Patch(ctx, pod, client.RawPatch(types.MergePatchType, raw)); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("update role metadata of pod %s: %w", pod.Name, err)
@@ -156,17 +201,30 @@ func (r *Reconciler) patchPodsMetadata(ctx context.Context, rs *appsv1.ReplicaSe
 	return nil
 }
 
-// keyPatch is a merge patch of a string map that removes the keys of old
-// and sets those of want.
-func keyPatch(old, want map[string]string) map[string]any {
+// controlledBy reports whether rs is the controller of pod.
+func controlledBy(pod *corev1.Pod, rs *appsv1.ReplicaSet) bool {
+	ref := metav1.GetControllerOf(pod)
+	return ref != nil && ref.UID == rs.UID
+}
+
+// keyPatch is the merge patch that gives a pod's string map (labels or
+// annotations) the role's values in want and removes the other role keys
+// (keys), except those the ReplicaSet's own template sets. It is empty when
+// the pod is right already.
+func keyPatch(have, want map[string]string, keys map[string]bool, template map[string]string) map[string]any {
 	p := map[string]any{}
-	for k := range old {
-		if k != rampv1alpha1.LabelPodTemplateHash {
+	for k := range keys {
+		if _, wanted := want[k]; wanted {
+			continue
+		}
+		if _, ok := have[k]; ok && template[k] != have[k] {
 			p[k] = nil
 		}
 	}
 	for k, v := range want {
-		p[k] = v
+		if have[k] != v {
+			p[k] = v
+		}
 	}
 	return p
 }

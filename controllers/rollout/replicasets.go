@@ -148,7 +148,7 @@ func newReplicaSet(s *scope, revision int64) *appsv1.ReplicaSet {
 			Template:        *tmpl,
 		},
 	}
-	applyRoleMetadata(rs, roleMetadata(s, rs, roleCanary))
+	applyRoleMetadata(rs, roleMetadata(s, rs))
 	return rs
 }
 

@@ -76,8 +76,10 @@ func computeStatus(s *scope, before *rampv1alpha1.RolloutStatus) {
 		if !wasProgressing || st.LastProgressTime == nil || signatureOf(before, false) != signatureOf(st, false) {
 			st.LastProgressTime = ptr.To(metav1.NewTime(s.now))
 		}
-		deadline := st.LastProgressTime.Add(time.Duration(ptr.Deref(ro.Spec.ProgressDeadlineSeconds,
-			rampv1alpha1.DefaultProgressDeadlineSeconds)) * time.Second)
+		// lastProgressTime is stored in whole seconds: count from the end of
+		// its second, so the deadline never fires early.
+		deadline := st.LastProgressTime.Add(time.Second + time.Duration(ptr.Deref(ro.Spec.ProgressDeadlineSeconds,
+			rampv1alpha1.DefaultProgressDeadlineSeconds))*time.Second)
 		if s.now.After(deadline) {
 			phase, reason = rampv1alpha1.RolloutPhaseDegraded, rampv1alpha1.ReasonProgressDeadlineExceeded
 			msg = fmt.Sprintf("No progress for %ds (progressDeadlineSeconds): %s",

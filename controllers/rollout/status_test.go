@@ -196,7 +196,7 @@ func TestProgressDeadline(t *testing.T) {
 	s.rollout.Status.LastProgressTime = ptr.To(metav1.NewTime(testNow.Add(-time.Minute)))
 	before := s.rollout.Status.DeepCopy()
 	computeStatus(s, before)
-	if s.rollout.Status.Phase != rampv1alpha1.RolloutPhaseProgressing || s.requeueAfter != 9*time.Minute {
+	if s.rollout.Status.Phase != rampv1alpha1.RolloutPhaseProgressing || s.requeueAfter != 9*time.Minute+time.Second {
 		t.Errorf("phase %s, requeue %v; want Progressing and a wake-up at the deadline", s.rollout.Status.Phase, s.requeueAfter)
 	}
 
