@@ -48,7 +48,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code (zz_generated.deepcopy.go)
 manifests: $(CONTROLLER_GEN) ## Generate CRDs into charts/ramp/crds and RBAC from the code's markers.
 	$(CONTROLLER_GEN) crd:generateEmbeddedObjectMeta=true paths=./api/... output:crd:artifacts:config=charts/ramp/crds
 	$(GO) run ./hack/crdpostprocess charts/ramp/crds
-	$(CONTROLLER_GEN) rbac:roleName=ramp-controller paths=./cmd/... paths=./controllers/... output:rbac:artifacts:config=charts/ramp/files/rbac
+	$(CONTROLLER_GEN) rbac:roleName=ramp-controller paths=./cmd/... paths=./controllers/... paths=./internal/... output:rbac:artifacts:config=charts/ramp/files/rbac
 
 .PHONY: fmt
 fmt: ## Format the Go code.
@@ -85,8 +85,19 @@ test-unit: ## Run the unit tests (no control plane).
 testbin: ## Build the control-plane binaries into the cache (once per version).
 	$(GO) run ./test/cluster/cmd/testbin
 
+PROMETHEUS_BIN := /usr/bin/prometheus
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: prometheus
+prometheus: ## Install Debian's prometheus server for the analysis e2e tests (only when missing).
+	@if [ ! -x $(PROMETHEUS_BIN) ]; then \
+		echo "Installing Debian's prometheus package"; \
+		$(SUDO) apt-get update; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends prometheus; \
+	fi
+
 .PHONY: e2e
-e2e: testbin ## Run the end-to-end tests against local control planes.
+e2e: testbin prometheus ## Run the end-to-end tests against local control planes and a real Prometheus.
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) $(GOTEST_FLAGS) $(E2E_PKGS)
 
 ##@ Run

@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,20 +62,36 @@ func (r *Reconciler) syncRevision(_ context.Context, s *scope) error {
 		clearAbort(st)
 		s.event(eventWarning, reasonAborted, "Abort", "Abort ignored: no update is in flight")
 	case st.Abort && st.AbortedAt == nil:
-		st.AbortedAt = ptr.To(metav1.NewTime(s.now))
-		if st.AbortedBy == "" {
-			st.AbortedBy = abortWriter(s.rollout)
+		by := st.AbortedBy
+		if by == "" {
+			by = abortWriter(s.rollout)
 		}
-		step := ptr.Deref(st.CurrentStepIndex, 0)
-		resetSteps(st)
-		s.event(eventWarning, reasonAborted, "Abort", "Update to revision %s aborted by %s at step %d of %d: back to the stable revision %s",
-			s.hash, st.AbortedBy, step+1, len(steps), st.StableRS)
+		st.Abort = false
+		abortUpdate(s, by)
 	case !st.Abort && st.AbortedAt != nil:
 		clearAbort(st)
 		resetSteps(st)
 		s.event(eventNormal, reasonRetried, "Retry", "Retrying the update to revision %s from step 1", s.hash)
 	}
 	return nil
+}
+
+// abortUpdate aborts the update in flight: traffic and pods go back to the
+// stable version, the steps and analysis runs are reset, and by (who or
+// what aborted, with the reason) goes into status and an Event.
+func abortUpdate(s *scope, by string) {
+	st := &s.rollout.Status
+	if st.Abort {
+		return
+	}
+	steps := s.rollout.Spec.Strategy.Canary.Steps
+	step := ptr.Deref(st.CurrentStepIndex, 0)
+	st.Abort = true
+	st.AbortedAt = ptr.To(metav1.NewTime(s.now))
+	st.AbortedBy = by
+	resetSteps(st)
+	s.event(eventWarning, reasonAborted, "Abort", "Update to revision %s aborted by %s at step %d of %d: back to the stable revision %s",
+		s.hash, by, min(int(step)+1, len(steps)), len(steps), st.StableRS)
 }
 
 // clearAbort forgets an abort.
@@ -260,12 +277,25 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 		out.done = true
 	} else {
 		var err error
-		out, err = advanceSteps(st, steps, s.now, func(weight int32) bool {
-			return scaleDone(scaleTargets(canaryPlan(s, weight)))
+		out, err = advanceSteps(st, steps, s.now, stepChecks{
+			reached: func(weight int32) bool { return scaleDone(scaleTargets(canaryPlan(s, weight))) },
+			analyze: func(index int32, a *rampv1alpha1.RolloutAnalysis) (rampv1alpha1.AnalysisPhase, error) {
+				return r.stepAnalysis(ctx, s, index, a)
+			},
 		})
 		if err != nil {
-			return stall(s, "spec.strategy.canary.steps[%d]: %v", ptr.Deref(st.CurrentStepIndex, 0), err)
+			return r.stepError(s, err)
 		}
+		if !out.done {
+			if err := r.backgroundAnalysis(ctx, s, &out); err != nil {
+				return r.stepError(s, err)
+			}
+		}
+	}
+	if st.Abort {
+		// An analysis failed: back to the stable version.
+		setWeights(s, 0)
+		return r.applyPlan(ctx, s, abortPlan(s))
 	}
 	for _, i := range out.completed {
 		s.event(eventNormal, reasonStepCompleted, "Step", "Step %d of %d completed (%s)", i+1, len(steps), describeStep(steps[i]))
@@ -291,6 +321,8 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 	st.PromoteFull = false
 	st.PauseConditions = nil
 	st.ControllerPause = false
+	st.Canary.CurrentStepAnalysisRun = ""
+	st.Canary.CurrentBackgroundAnalysisRun = ""
 	s.stableRS = s.newRS
 	how := "after its last step"
 	if full {
@@ -299,6 +331,19 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 	s.event(eventNormal, reasonPromoted, "Promote", "Revision %s promoted %s: it is now the stable version", revisionLabel(s.newRS), how)
 	setWeights(s, -1)
 	return r.applyPlan(ctx, s, stablePlan(s))
+}
+
+// stepError turns an error from the steps into a stall when it is one
+// already, or a stall naming the step when it is about the spec.
+func (r *Reconciler) stepError(s *scope, err error) error {
+	if errors.Is(err, errStalled) {
+		return err
+	}
+	var parse *durationError
+	if errors.As(err, &parse) {
+		return stall(s, "spec.strategy.canary.steps[%d].pause.duration: %v", ptr.Deref(s.rollout.Status.CurrentStepIndex, 0), err)
+	}
+	return err
 }
 
 // setWeights records the canary weight in force in status.canary.weights;

@@ -90,6 +90,8 @@ type scope struct {
 	stalled *stallReason
 	// loaded is true once loadReplicaSets ran, so pod counts are known.
 	loaded bool
+	// runs are the rollout's AnalysisRuns, newest first. Set by loadRuns.
+	runs []*rampv1alpha1.AnalysisRun
 }
 
 // stallReason is why a rollout is Stalled.
@@ -153,9 +155,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	for _, p := range []phase{
 		r.resolveSpec,
 		r.loadReplicaSets,
+		r.loadRuns,
 		r.syncRevision,
 		r.reconcileNewReplicaSet,
 		r.reconcileStrategy,
+		r.reconcileAnalysisRuns,
 		r.reconcileServices,
 		r.reconcilePodMetadata,
 		r.reconcileRestart,

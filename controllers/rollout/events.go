@@ -29,6 +29,7 @@ const (
 	reasonCompleted         = "RolloutCompleted"
 	reasonProgressDeadline  = "ProgressDeadlineExceeded"
 	reasonInvalidSpec       = "InvalidSpec"
+	reasonAnalysisStarted   = "AnalysisRunStarted"
 )
 
 const (

@@ -50,6 +50,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := idx.IndexField(ctx, &rampv1alpha1.Rollout{}, indexWorkloadRef, workloadRefIndex); err != nil {
 		return fmt.Errorf("index rollouts by workload: %w", err)
 	}
+	if err := idx.IndexField(ctx, &rampv1alpha1.Rollout{}, indexTemplates, templatesIndex); err != nil {
+		return fmt.Errorf("index rollouts by analysis template: %w", err)
+	}
+	if err := idx.IndexField(ctx, &rampv1alpha1.AnalysisRun{}, indexRunOwner, runOwnerIndex); err != nil {
+		return fmt.Errorf("index analysis runs by owner: %w", err)
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("rollout").
 		For(&rampv1alpha1.Rollout{}).
@@ -57,6 +63,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&rampv1alpha1.AnalysisRun{}).
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexServices))).
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexWorkloadRef))).
+		Watches(&rampv1alpha1.AnalysisTemplate{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexTemplates))).
+		Watches(&rampv1alpha1.ClusterAnalysisTemplate{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsUsingClusterTemplate)).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.rolloutWithRoleMetadata),
 			builder.WithPredicates(predicate.Funcs{
 				CreateFunc:  func(crevent.CreateEvent) bool { return true },
@@ -65,6 +73,21 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 				GenericFunc: func(crevent.GenericEvent) bool { return false },
 			})).
 		Complete(r)
+}
+
+// rolloutsUsingClusterTemplate maps a ClusterAnalysisTemplate to the
+// Rollouts, in every namespace, that name it.
+func (r *Reconciler) rolloutsUsingClusterTemplate(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list rampv1alpha1.RolloutList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{indexTemplates: "cluster/" + obj.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "List rollouts for a cluster analysis template", "name", obj.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return reqs
 }
 
 // rolloutWithRoleMetadata maps a new pod to its Rollout when that Rollout

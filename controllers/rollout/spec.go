@@ -64,8 +64,6 @@ func checkSupported(s *scope) error {
 	for i, step := range st.Canary.Steps {
 		field := fmt.Sprintf("spec.strategy.canary.steps[%d]", i)
 		switch {
-		case step.Analysis != nil:
-			return stall(s, "%s.analysis: analysis steps are not supported by this version of ramp-controller", field)
 		case step.SetCanaryScale != nil:
 			return stall(s, "%s.setCanaryScale needs spec.strategy.canary.trafficRouting", field)
 		case step.SetHeaderRoute != nil:
@@ -73,9 +71,6 @@ func checkSupported(s *scope) error {
 		case step.SetMirrorRoute != nil:
 			return stall(s, "%s.setMirrorRoute needs spec.strategy.canary.trafficRouting", field)
 		}
-	}
-	if st.Canary.Analysis != nil {
-		return stall(s, "spec.strategy.canary.analysis: background analysis is not supported by this version of ramp-controller")
 	}
 	return nil
 }

@@ -44,7 +44,7 @@ func pauseDuration(p *rampv1alpha1.RolloutPause) (d time.Duration, ok bool, err 
 	}
 	d, err = time.ParseDuration(p.Duration.StrVal)
 	if err != nil {
-		return 0, false, fmt.Errorf("pause duration %q: %w", p.Duration.StrVal, err)
+		return 0, false, &durationError{value: p.Duration.StrVal, err: err}
 	}
 	return d, true, nil
 }
@@ -64,22 +64,41 @@ type stepOutcome struct {
 	// resumedAt is the index of a pause step a person promoted past in
 	// this call; -1 when none.
 	resumedAt int32
+	// now is the time of the call.
+	now time.Time
+}
+
+// stepChecks tell advanceSteps about the world.
+type stepChecks struct {
+	// reached reports whether the pods are at a weight and available.
+	reached func(weight int32) bool
+	// analyze starts or reads the analysis of step index and returns the
+	// phase of its run (Pending or Running while it measures).
+	analyze func(index int32, a *rampv1alpha1.RolloutAnalysis) (rampv1alpha1.AnalysisPhase, error)
 }
 
 // advanceSteps moves status.currentStepIndex past every step that is
-// complete, and says which weight to hold. reached reports whether the pods
-// are at a weight and available. It changes only the step fields of st:
-// currentStepIndex, pauseConditions and controllerPause.
-func advanceSteps(st *rampv1alpha1.RolloutStatus, steps []rampv1alpha1.CanaryStep, now time.Time, reached func(weight int32) bool) (stepOutcome, error) {
-	out := stepOutcome{pausedAt: -1, resumedAt: -1}
+// complete, and says which weight to hold. It changes only the step fields
+// of st: currentStepIndex, pauseConditions and controllerPause.
+func advanceSteps(st *rampv1alpha1.RolloutStatus, steps []rampv1alpha1.CanaryStep, now time.Time, checks stepChecks) (stepOutcome, error) {
+	out := stepOutcome{pausedAt: -1, resumedAt: -1, now: now}
 	index := ptr.Deref(st.CurrentStepIndex, 0)
 	for int(index) < len(steps) {
 		step := steps[index]
 		out.weight = weightAt(steps, index)
 		switch {
 		case step.SetWeight != nil:
-			if !reached(out.weight) {
+			if !checks.reached(out.weight) {
 				st.CurrentStepIndex = ptr.To(index)
+				return out, nil
+			}
+		case step.Analysis != nil:
+			st.CurrentStepIndex = ptr.To(index)
+			phase, err := checks.analyze(index, step.Analysis)
+			if err != nil {
+				return out, err
+			}
+			if !analysisStepDone(st, phase, index, &out) {
 				return out, nil
 			}
 		case step.Pause != nil:
@@ -89,8 +108,8 @@ func advanceSteps(st *rampv1alpha1.RolloutStatus, steps []rampv1alpha1.CanarySte
 				return out, err
 			}
 		default:
-			// Steps handled elsewhere (analysis, routing) are not reached
-			// here: resolveSpec refuses them without their feature.
+			// Routing steps are not reached here: resolveSpec refuses them
+			// without a traffic router.
 		}
 		out.completed = append(out.completed, index)
 		index++
@@ -99,6 +118,39 @@ func advanceSteps(st *rampv1alpha1.RolloutStatus, steps []rampv1alpha1.CanarySte
 	out.weight = 100
 	out.done = true
 	return out, nil
+}
+
+// analysisStepDone decides an analysis step from its run's phase: a
+// successful run completes it; an inconclusive one pauses the rollout (reason
+// InconclusiveAnalysis) until a person promotes, which completes it; any other
+// phase waits (a failed run aborts the update, which the caller does).
+func analysisStepDone(st *rampv1alpha1.RolloutStatus, phase rampv1alpha1.AnalysisPhase, index int32, out *stepOutcome) bool {
+	switch phase {
+	case rampv1alpha1.AnalysisPhaseSuccessful:
+		return true
+	case rampv1alpha1.AnalysisPhaseInconclusive:
+		return inconclusivePause(st, index, out)
+	}
+	return false
+}
+
+// inconclusivePause pauses for an inconclusive analysis and reports true
+// once a person has promoted past it.
+func inconclusivePause(st *rampv1alpha1.RolloutStatus, index int32, out *stepOutcome) bool {
+	if findPause(st, rampv1alpha1.PauseReasonInconclusiveAnalysis) != nil {
+		return false
+	}
+	if st.ControllerPause {
+		st.ControllerPause = false
+		out.resumedAt = index
+		return true
+	}
+	st.PauseConditions = append(st.PauseConditions, rampv1alpha1.PauseCondition{
+		Reason: rampv1alpha1.PauseReasonInconclusiveAnalysis, StartTime: metav1.NewTime(out.now),
+	})
+	st.ControllerPause = true
+	out.pausedAt = index
+	return false
 }
 
 // pauseStep runs a pause step. It returns true while the rollout must wait.
@@ -163,12 +215,15 @@ func removePause(st *rampv1alpha1.RolloutStatus, reason rampv1alpha1.PauseReason
 	st.PauseConditions = out
 }
 
-// resetSteps starts the steps again from the first, dropping pauses.
+// resetSteps starts the steps again from the first, dropping pauses and
+// forgetting the analysis runs (which are then stopped).
 func resetSteps(st *rampv1alpha1.RolloutStatus) {
 	st.CurrentStepIndex = ptr.To[int32](0)
 	st.PauseConditions = nil
 	st.ControllerPause = false
 	st.PromoteFull = false
+	st.Canary.CurrentStepAnalysisRun = ""
+	st.Canary.CurrentBackgroundAnalysisRun = ""
 }
 
 // describeStep says in a few words what a step does, for messages.
@@ -192,3 +247,12 @@ func describeStep(step rampv1alpha1.CanaryStep) string {
 	}
 	return "step"
 }
+
+// durationError is a pause duration that does not parse.
+type durationError struct {
+	value string
+	err   error
+}
+
+func (e *durationError) Error() string { return fmt.Sprintf("pause duration %q: %v", e.value, e.err) }
+func (e *durationError) Unwrap() error { return e.err }

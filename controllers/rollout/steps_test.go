@@ -114,7 +114,7 @@ func TestAdvanceSteps(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := tc.status.DeepCopy()
-			out, err := advanceSteps(st, tc.steps, now, func(w int32) bool { return tc.reached[w] })
+			out, err := advanceSteps(st, tc.steps, now, stepChecks{reached: func(w int32) bool { return tc.reached[w] }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,5 +152,47 @@ func TestResetSteps(t *testing.T) {
 	resetSteps(st)
 	if *st.CurrentStepIndex != 0 || st.ControllerPause || st.PromoteFull || st.PauseConditions != nil {
 		t.Errorf("resetSteps left %+v", st)
+	}
+}
+
+func TestAnalysisStep(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	analysis := rampv1alpha1.CanaryStep{Analysis: &rampv1alpha1.RolloutAnalysis{}}
+	steps := []rampv1alpha1.CanaryStep{setWeight(20), analysis, setWeight(60)}
+	run := func(phase rampv1alpha1.AnalysisPhase, st *rampv1alpha1.RolloutStatus) (stepOutcome, *rampv1alpha1.RolloutStatus) {
+		out, err := advanceSteps(st, steps, now, stepChecks{
+			reached: func(w int32) bool { return w == 20 },
+			analyze: func(int32, *rampv1alpha1.RolloutAnalysis) (rampv1alpha1.AnalysisPhase, error) { return phase, nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, st
+	}
+	start := func() *rampv1alpha1.RolloutStatus {
+		return &rampv1alpha1.RolloutStatus{CurrentStepIndex: ptr.To[int32](1)}
+	}
+
+	if out, st := run(rampv1alpha1.AnalysisPhaseRunning, start()); *st.CurrentStepIndex != 1 || out.weight != 20 || len(st.PauseConditions) != 0 {
+		t.Errorf("running analysis: index %d weight %d pauses %v", *st.CurrentStepIndex, out.weight, st.PauseConditions)
+	}
+	if _, st := run(rampv1alpha1.AnalysisPhaseSuccessful, start()); *st.CurrentStepIndex != 2 {
+		t.Errorf("successful analysis: index %d", *st.CurrentStepIndex)
+	}
+	if _, st := run(rampv1alpha1.AnalysisPhaseFailed, start()); *st.CurrentStepIndex != 1 {
+		t.Errorf("failed analysis moved on to %d", *st.CurrentStepIndex)
+	}
+	out, st := run(rampv1alpha1.AnalysisPhaseInconclusive, start())
+	if *st.CurrentStepIndex != 1 || findPause(st, rampv1alpha1.PauseReasonInconclusiveAnalysis) == nil || !st.ControllerPause || out.pausedAt != 1 {
+		t.Fatalf("inconclusive analysis did not pause: %+v", st)
+	}
+	// Still inconclusive: keeps waiting.
+	if _, st := run(rampv1alpha1.AnalysisPhaseInconclusive, st); *st.CurrentStepIndex != 1 {
+		t.Errorf("index %d", *st.CurrentStepIndex)
+	}
+	// A person promotes (clears the pause): the step completes.
+	st.PauseConditions = nil
+	if out, st := run(rampv1alpha1.AnalysisPhaseInconclusive, st); *st.CurrentStepIndex != 2 || st.ControllerPause || out.resumedAt != 1 {
+		t.Errorf("promoted past inconclusive: %+v", st)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -26,6 +27,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/rampdev/ramp/analysis"
+	"github.com/rampdev/ramp/analysis/job"
+	"github.com/rampdev/ramp/analysis/prometheus"
+	"github.com/rampdev/ramp/analysis/web"
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/controllers/analysisrun"
 	"github.com/rampdev/ramp/controllers/rollout"
@@ -96,6 +101,9 @@ func NewScheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
 // New builds a manager with Ramp's reconcilers registered. Start it with
 // mgr.Start(ctx).
 func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
@@ -152,7 +160,15 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("set up Rollout reconciler: %w", err)
 	}
 	if err := (&analysisrun.Reconciler{
-		Client: mgr.GetClient(),
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("ramp-controller"),
+		Clock:     clock.RealClock{},
+		Providers: map[string]analysis.Provider{
+			"prometheus": prometheus.New(),
+			"web":        web.New(),
+			"job":        job.New(mgr.GetClient()),
+		},
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up AnalysisRun reconciler: %w", err)
 	}
@@ -173,7 +189,8 @@ func cacheSynced(mgr ctrl.Manager) healthz.Checker {
 
 // CacheOptions restricts the informers to what this controller manages:
 // one namespace when namespace is set, objects of its instance ID only, and
-// only ReplicaSets and pods that carry Ramp's pod template hash label, so
+// only ReplicaSets and pods that carry Ramp's pod template hash label and
+// Jobs of analysis runs, so
 // the controller's memory does not grow with unrelated workloads. Managed
 // fields are dropped from every cached object.
 func CacheOptions(namespace, instanceID string) (cache.Options, error) {
@@ -186,11 +203,16 @@ func CacheOptions(namespace, instanceID string) (cache.Options, error) {
 		return cache.Options{}, fmt.Errorf("replica set selector: %w", err)
 	}
 	managed := labels.NewSelector().Add(*managedRS)
+	analysisJob, err := labels.NewRequirement(job.LabelAnalysisRun, selection.Exists, nil)
+	if err != nil {
+		return cache.Options{}, fmt.Errorf("job selector: %w", err)
+	}
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&appsv1.ReplicaSet{}:        {Label: managed},
 			&corev1.Pod{}:               {Label: managed},
+			&batchv1.Job{}:              {Label: labels.NewSelector().Add(*analysisJob)},
 			&rampv1alpha1.Rollout{}:     {Label: instance, Transform: keepStatusManagedFields},
 			&rampv1alpha1.AnalysisRun{}: {Label: instance},
 		},

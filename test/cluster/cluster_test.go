@@ -25,7 +25,7 @@ import (
 )
 
 // failStage is an extra kwok stage, passed through Options.KwokStages: a pod
-// annotated cluster.test.ramp.dev/stage=fail fails.
+// annotated cluster.test.ramp.dev/stage=test-fail fails.
 const failStage = `
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -43,7 +43,7 @@ spec:
     - jq:
         key: '.metadata.annotations["cluster.test.ramp.dev/stage"]'
         operator: In
-        values: ["fail"]
+        values: ["test-fail"]
     - jq:
         key: '.status.phase'
         operator: NotIn
@@ -284,7 +284,7 @@ func TestPodStages(t *testing.T) {
 	// Default stage StageNeverReady.
 	never := newPod("never", StageNeverReady)
 	// Extra stage from Options.KwokStages.
-	failing := newPod("failing", "fail")
+	failing := newPod("failing", "test-fail")
 
 	eventually(t, 30*time.Second, "never-ready pod running", func() (bool, string) {
 		p, err := get(never)

@@ -27,7 +27,7 @@ var defaultStages string
 
 // StageAnnotation is the pod annotation that opts a pod out of the default
 // pod stages (except deletion): the pod is left to a stage that selects on
-// the annotation's value, such as StageNeverReady or one passed in
+// the annotation's value, such as StageNeverReady, StageFail or one passed in
 // Options.KwokStages. Such a stage should also require
 // '.metadata.deletionTimestamp' DoesNotExist, so that deleted pods still go
 // away.
@@ -37,6 +37,13 @@ const StageAnnotation = "cluster.test.ramp.dev/stage"
 // becomes ready, like one whose readiness probe keeps failing. Its stage is
 // one of the defaults.
 const StageNeverReady = "never-ready"
+
+// StageFail is the StageAnnotation value of a pod that starts, runs for
+// about a second and then fails: phase Failed, every container terminated
+// with exit code 1 (reason Error). The Job controller counts such a pod as
+// failed, so a Job with backoffLimit 0 whose pod template carries the
+// annotation ends with condition Failed=True. Its stages are defaults.
+const StageFail = "fail"
 
 // Node annotation and label of fake nodes. kwok manages only nodes with the
 // annotation.

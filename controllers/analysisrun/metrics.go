@@ -1,0 +1,70 @@
+package analysisrun
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/rampdev/ramp/analysis"
+	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+)
+
+// Analysis metrics. Run series are removed with the run (runs are pruned by
+// the rollouts' history limits), so their number stays bounded.
+var (
+	metricRunPhase = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ramp_analysis_run_phase",
+		Help: "1 for the current phase of each AnalysisRun.",
+	}, []string{"namespace", "name", "phase"})
+
+	metricMetricPhase = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ramp_analysis_metric_phase",
+		Help: "1 for the current phase of each metric of each AnalysisRun.",
+	}, []string{"namespace", "run", "metric", "provider", "phase"})
+
+	metricDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ramp_analysis_measurement_duration_seconds",
+		Help:    "Time a provider took to take (or check) a measurement.",
+		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	}, []string{"provider"})
+
+	metricErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ramp_analysis_measurement_errors_total",
+		Help: "Measurements that could not be taken, by provider.",
+	}, []string{"provider"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(metricRunPhase, metricMetricPhase, metricDuration, metricErrors)
+}
+
+func observeMeasurement(provider string, d time.Duration) {
+	metricDuration.WithLabelValues(provider).Observe(d.Seconds())
+}
+
+func countMeasurementError(provider string) {
+	metricErrors.WithLabelValues(provider).Inc()
+}
+
+// recordRunMetrics publishes a run's phase and its metrics' phases.
+func recordRunMetrics(run *rampv1alpha1.AnalysisRun) {
+	ids := prometheus.Labels{"namespace": run.Namespace, "name": run.Name}
+	metricRunPhase.DeletePartialMatch(ids)
+	metricRunPhase.WithLabelValues(run.Namespace, run.Name, string(run.Status.Phase)).Set(1)
+	metricMetricPhase.DeletePartialMatch(prometheus.Labels{"namespace": run.Namespace, "run": run.Name})
+	providers := map[string]string{}
+	for i := range run.Spec.Metrics {
+		providers[run.Spec.Metrics[i].Name] = analysis.ProviderName(&run.Spec.Metrics[i])
+	}
+	for _, res := range run.Status.MetricResults {
+		metricMetricPhase.WithLabelValues(run.Namespace, run.Name, res.Name, providers[res.Name], string(res.Phase)).Set(1)
+	}
+}
+
+// forgetRunMetrics removes a deleted run's series.
+func forgetRunMetrics(key types.NamespacedName) {
+	metricRunPhase.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "name": key.Name})
+	metricMetricPhase.DeletePartialMatch(prometheus.Labels{"namespace": key.Namespace, "run": key.Name})
+}

@@ -1,0 +1,39 @@
+package analysisrun
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+)
+
+// SecretReader reads Secret keys in one namespace straight from the API
+// server (Secrets are not cached, so the controller holds none in memory).
+type SecretReader struct {
+	// Reader is an uncached reader.
+	Reader client.Reader
+	// Namespace is the run's namespace.
+	Namespace string
+}
+
+// SecretValue returns one key of a Secret; errors name the Secret and key,
+// never a value.
+func (s SecretReader) SecretValue(ctx context.Context, ref rampv1alpha1.SecretKeyRef) (string, error) {
+	sec := &corev1.Secret{}
+	err := s.Reader.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: ref.Name}, sec)
+	if apierrors.IsNotFound(err) {
+		return "", fmt.Errorf("secret %q not found in namespace %q", ref.Name, s.Namespace)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read secret %q: %w", ref.Name, err)
+	}
+	v, ok := sec.Data[ref.Key]
+	if !ok {
+		return "", fmt.Errorf("secret %q has no key %q", ref.Name, ref.Key)
+	}
+	return string(v), nil
+}
