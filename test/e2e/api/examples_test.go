@@ -1,12 +1,10 @@
 package api
 
 import (
-	"context"
 	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -52,7 +50,7 @@ func TestExamplesAreAccepted(t *testing.T) {
 			if len(objs) == 0 {
 				t.Fatalf("%s holds no objects", rel)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := framework.APIContext()
 			defer cancel()
 			for _, obj := range objs {
 				obj.SetNamespace(ns)

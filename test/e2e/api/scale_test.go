@@ -1,11 +1,9 @@
 package api
 
 import (
-	"context"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,21 +23,12 @@ func createScaleTestRollout(t *testing.T, k8s client.Client, ns, name string) {
 	ro := objs[0]
 	ro.SetNamespace(ns)
 	ro.SetName(name)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := k8s.Create(ctx, ro); err != nil {
-		t.Fatalf("create rollout: %v", err)
-	}
+	framework.Create(t, k8s, ro)
 }
 
 func specReplicas(t *testing.T, k8s client.Client, ns, name string) int32 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ro := &rampv1alpha1.Rollout{}
-	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, ro); err != nil {
-		t.Fatalf("get rollout: %v", err)
-	}
+	ro := framework.Get(t, k8s, types.NamespacedName{Namespace: ns, Name: name}, &rampv1alpha1.Rollout{})
 	if ro.Spec.Replicas == nil {
 		t.Fatal("spec.replicas is not set")
 	}
@@ -75,13 +64,10 @@ func TestScaleSubresource(t *testing.T) {
 	k8s := framework.Client(t)
 	ns := framework.Namespace(t, k8s)
 	createScaleTestRollout(t, k8s, ns, "scaled-by-hpa")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := framework.APIContext()
 	defer cancel()
 
-	ro := &rampv1alpha1.Rollout{}
-	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "scaled-by-hpa"}, ro); err != nil {
-		t.Fatal(err)
-	}
+	ro := framework.Get(t, k8s, types.NamespacedName{Namespace: ns, Name: "scaled-by-hpa"}, &rampv1alpha1.Rollout{})
 	scale := &autoscalingv1.Scale{}
 	if err := k8s.SubResource("scale").Get(ctx, ro, scale); err != nil {
 		t.Fatalf("get /scale: %v", err)

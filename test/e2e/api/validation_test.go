@@ -1,10 +1,8 @@
 package api
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -207,7 +205,7 @@ func TestInvalidManifestsAreRejected(t *testing.T) {
 			} else {
 				obj.SetName("bad-" + strings.ReplaceAll(tc.name, " ", "-"))
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := framework.APIContext()
 			defer cancel()
 			err = k8s.Create(ctx, obj, client.FieldValidation("Strict"), client.DryRunAll)
 			if err == nil {
@@ -230,7 +228,7 @@ func TestSelectorIsImmutable(t *testing.T) {
 	t.Parallel()
 	k8s := framework.Client(t)
 	ns := framework.Namespace(t, k8s)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := framework.APIContext()
 	defer cancel()
 
 	objs, err := framework.DecodeYAML([]byte(rollout("{{pod}}\n  strategy: {canary: {}}")))

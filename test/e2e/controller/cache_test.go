@@ -38,8 +38,8 @@ func TestReplicaSetCacheHoldsOnlyRampReplicaSets(t *testing.T) {
 	t.Parallel()
 	k8s := framework.Client(t)
 	ns := framework.Namespace(t, k8s)
-	create(t, k8s, replicaSet(ns, "unrelated", map[string]string{"app": "unrelated"}))
-	create(t, k8s, replicaSet(ns, "web-abc123", map[string]string{"app": "web", rampv1alpha1.LabelPodTemplateHash: "abc123"}))
+	framework.Create(t, k8s, replicaSet(ns, "unrelated", map[string]string{"app": "unrelated"}))
+	framework.Create(t, k8s, replicaSet(ns, "web-abc123", map[string]string{"app": "web", rampv1alpha1.LabelPodTemplateHash: "abc123"}))
 
 	opts := manager.DefaultOptions()
 	opts.Namespace = ns

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"syscall"
@@ -9,8 +8,6 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -21,29 +18,11 @@ import (
 
 const waitTimeout = 60 * time.Second
 
+// newRollout returns a one-pod canary Rollout with labels.
 func newRollout(ns, name string, labels map[string]string) *rampv1alpha1.Rollout {
-	podLabels := map[string]string{"app": name}
-	return &rampv1alpha1.Rollout{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
-		Spec: rampv1alpha1.RolloutSpec{
-			Replicas: ptr.To[int32](1),
-			Selector: &metav1.LabelSelector{MatchLabels: podLabels},
-			Template: &corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27"}}},
-			},
-			Strategy: rampv1alpha1.RolloutStrategy{Canary: &rampv1alpha1.CanaryStrategy{}},
-		},
-	}
-}
-
-func create(t *testing.T, k8s client.Client, obj client.Object) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := k8s.Create(ctx, obj); err != nil {
-		t.Fatalf("create %s: %v", obj.GetName(), err)
-	}
+	ro := framework.NewRollout(ns, name, "nginx:1.27", 1)
+	ro.Labels = labels
+	return ro
 }
 
 // waitObserved waits until the controller recorded the Rollout's generation.
@@ -57,15 +36,10 @@ func waitObserved(t *testing.T, k8s client.WithWatch, ro *rampv1alpha1.Rollout) 
 		})
 }
 
+// observedGeneration reads the Rollout's status.observedGeneration now.
 func observedGeneration(t *testing.T, k8s client.Client, ro *rampv1alpha1.Rollout) int64 {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	got := &rampv1alpha1.Rollout{}
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(ro), got); err != nil {
-		t.Fatal(err)
-	}
-	return got.Status.ObservedGeneration
+	return framework.Get(t, k8s, client.ObjectKeyFromObject(ro), &rampv1alpha1.Rollout{}).Status.ObservedGeneration
 }
 
 // TestServesHealthMetricsAndReconciles runs the binary with leader election
@@ -80,7 +54,7 @@ func TestServesHealthMetricsAndReconciles(t *testing.T) {
 	p.waitEndpoint(t, p.healthAddr, "/readyz", "ok")
 
 	ro := newRollout(ns, "web", nil)
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	waitObserved(t, k8s, ro)
 
 	metrics := p.waitEndpoint(t, p.metricsAddr, "/metrics", `controller_runtime_reconcile_total{controller="rollout",result="success"}`)
@@ -116,7 +90,7 @@ func TestLeaderFailover(t *testing.T) {
 			return first != "", "holder " + first
 		})
 	ro := newRollout(ns, "before-failover", nil)
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	waitObserved(t, k8s, ro)
 
 	// Find the leader by its log line and kill it without letting it
@@ -134,7 +108,7 @@ func TestLeaderFailover(t *testing.T) {
 			return h != "" && h != first, "holder " + h
 		})
 	after := newRollout(ns, "after-failover", nil)
-	create(t, k8s, after)
+	framework.Create(t, k8s, after)
 	waitObserved(t, k8s, after)
 	if !strings.Contains(follower.out.String(), "Successfully acquired lease") {
 		t.Errorf("the surviving replica did not log taking the lease")
@@ -150,10 +124,10 @@ func TestNamespaceFlag(t *testing.T) {
 	other := framework.Namespace(t, k8s)
 
 	outside := newRollout(other, "outside", nil)
-	create(t, k8s, outside)
+	framework.Create(t, k8s, outside)
 	startController(t, "--namespace", watched, "--leader-elect=false")
 	inside := newRollout(watched, "inside", nil)
-	create(t, k8s, inside)
+	framework.Create(t, k8s, inside)
 	waitObserved(t, k8s, inside)
 	if g := observedGeneration(t, k8s, outside); g != 0 {
 		t.Errorf("the controller reconciled a Rollout outside --namespace (observedGeneration %d)", g)
@@ -168,10 +142,10 @@ func TestInstanceID(t *testing.T) {
 	ns := framework.Namespace(t, k8s)
 
 	blue := newRollout(ns, "blue", map[string]string{rampv1alpha1.LabelInstanceID: "blue"})
-	create(t, k8s, blue)
+	framework.Create(t, k8s, blue)
 	startController(t, "--namespace", ns, "--leader-elect=false")
 	plain := newRollout(ns, "plain", nil)
-	create(t, k8s, plain)
+	framework.Create(t, k8s, plain)
 	waitObserved(t, k8s, plain)
 	if g := observedGeneration(t, k8s, blue); g != 0 {
 		t.Fatalf("the controller without --instance-id reconciled a Rollout labeled for instance blue")

@@ -49,6 +49,13 @@ func StartController(ctx context.Context, opts manager.Options) (done <-chan err
 	return ch, nil
 }
 
+// StartSharedController is a setup function for cluster.RunTestMain: it
+// starts one Ramp controller (ControllerOptions) for the whole test binary.
+func StartSharedController(ctx context.Context, _ *cluster.Cluster) error {
+	_, err := StartController(ctx, ControllerOptions())
+	return err
+}
+
 // RunController starts Ramp's controllers for one test and stops them when
 // the test ends. Give it an instance ID (opts.InstanceID) and label the
 // test's Rollouts with it, so that it and the package's shared controller

@@ -1,18 +1,20 @@
 // Package framework holds what every end-to-end suite needs on top of
-// test/cluster: a client with Ramp's scheme, a namespace per test, and YAML
-// helpers.
+// test/cluster: a client with Ramp's scheme, a namespace per test and YAML
+// helpers (this file); Ramp's controller run in process (controller.go);
+// API calls that fail the test, and object builders (objects.go); Rollout
+// builders, waits and descriptions (rollouts.go); waits on one object
+// (wait.go), on lists and whole histories of changes (watch.go), and on
+// Events (events.go).
 package framework
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,13 +50,13 @@ func Client(t testing.TB) client.WithWatch {
 func Namespace(t testing.TB, k8s client.Client) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: namespacePrefix(t.Name())}}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := APIContext()
 	defer cancel()
 	if err := k8s.Create(ctx, ns); err != nil {
 		t.Fatalf("create namespace: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := APIContext()
 		defer cancel()
 		_ = k8s.Delete(ctx, ns)
 	})

@@ -30,6 +30,23 @@ func WaitFor[T client.Object](t testing.TB, w client.WithWatch, key client.Objec
 	}
 }
 
+// WaitObject waits, as WaitFor does, until cond holds for the object named
+// key, and returns a copy of the object that satisfied it. describe sums up
+// each state seen, for the failure message.
+func WaitObject[T client.Object](t testing.TB, w client.WithWatch, key client.ObjectKey, obj T, timeout time.Duration, what string,
+	cond func(T) bool, describe func(T) string) T {
+	t.Helper()
+	var got T
+	WaitFor(t, w, key, obj, timeout, what, func(o T) (bool, string) {
+		if !cond(o) {
+			return false, describe(o)
+		}
+		got = o.DeepCopyObject().(T)
+		return true, describe(o)
+	})
+	return got
+}
+
 func waitFor[T client.Object](ctx context.Context, w client.WithWatch, key client.ObjectKey, obj T, cond func(T) (bool, string)) (string, error) {
 	last := "not found"
 	list, err := listFor(w, obj)
@@ -125,7 +142,8 @@ func listFor(w client.WithWatch, obj client.Object) (client.ObjectList, error) {
 	return list, nil
 }
 
-func kindOf(w client.WithWatch, obj client.Object) string {
+// kindOf names obj's kind for messages.
+func kindOf(w client.Client, obj client.Object) string {
 	gvk, err := apiutil.GVKForObject(obj, w.Scheme())
 	if err != nil {
 		return strings.TrimPrefix(fmt.Sprintf("%T", obj), "*")

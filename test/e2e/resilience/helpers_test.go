@@ -11,14 +11,10 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -60,127 +56,15 @@ func setup(t *testing.T) (client.WithWatch, string) {
 // controller of instance ID ns (see startController), whose pods carry
 // app=<name>.
 func newRollout(ns, name string, replicas int32, steps ...rampv1alpha1.CanaryStep) *rampv1alpha1.Rollout {
-	podLabels := map[string]string{"app": name}
-	return &rampv1alpha1.Rollout{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
-			Labels: map[string]string{rampv1alpha1.LabelInstanceID: ns}},
-		Spec: rampv1alpha1.RolloutSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: podLabels},
-			Template: &corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27"}}},
-			},
-			Strategy: rampv1alpha1.RolloutStrategy{Canary: &rampv1alpha1.CanaryStrategy{Steps: steps}},
-		},
-	}
-}
-
-func setWeight(w int32) rampv1alpha1.CanaryStep {
-	return rampv1alpha1.CanaryStep{SetWeight: ptr.To(w)}
-}
-
-// pause is a pause step: until promoted when seconds is 0, else that long.
-func pause(seconds int) rampv1alpha1.CanaryStep {
-	p := &rampv1alpha1.RolloutPause{}
-	if seconds > 0 {
-		p.Duration = ptr.To(intstr.FromString(strconv.Itoa(seconds) + "s"))
-	}
-	return rampv1alpha1.CanaryStep{Pause: p}
-}
-
-// newService returns a Service selecting the pods of the Rollout name.
-func newService(ns, svcName, rolloutName string) *corev1.Service {
-	return &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: svcName},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": rolloutName},
-			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
-		},
-	}
-}
-
-func ctx30s() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 30*time.Second)
-}
-
-func create(t *testing.T, k8s client.Client, obj client.Object) {
-	t.Helper()
-	ctx, cancel := ctx30s()
-	defer cancel()
-	if err := k8s.Create(ctx, obj); err != nil {
-		t.Fatalf("create %T %s: %v", obj, obj.GetName(), err)
-	}
-}
-
-func get[T client.Object](t *testing.T, k8s client.Client, key client.ObjectKey, obj T) T {
-	t.Helper()
-	ctx, cancel := ctx30s()
-	defer cancel()
-	if err := k8s.Get(ctx, key, obj); err != nil {
-		t.Fatalf("get %T %s: %v", obj, key, err)
-	}
-	return obj
-}
-
-// updateRollout changes the Rollout's spec or metadata with mutate,
-// retrying on conflicts.
-func updateRollout(t *testing.T, k8s client.Client, key client.ObjectKey, mutate func(*rampv1alpha1.Rollout)) {
-	t.Helper()
-	ctx, cancel := ctx30s()
-	defer cancel()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		ro := &rampv1alpha1.Rollout{}
-		if err := k8s.Get(ctx, key, ro); err != nil {
-			return err
-		}
-		mutate(ro)
-		return k8s.Update(ctx, ro)
-	})
-	if err != nil {
-		t.Fatalf("update rollout %s: %v", key, err)
-	}
-}
-
-// setImage starts a new revision by changing the container image.
-func setImage(t *testing.T, k8s client.Client, key client.ObjectKey, image string) {
-	t.Helper()
-	updateRollout(t, k8s, key, func(ro *rampv1alpha1.Rollout) {
-		ro.Spec.Template.Spec.Containers[0].Image = image
-	})
-}
-
-// patchStatus writes to the Rollout's status subresource as kubectl ramp
-// does for promote and abort.
-func patchStatus(t *testing.T, k8s client.Client, key client.ObjectKey, patch string) {
-	t.Helper()
-	ctx, cancel := ctx30s()
-	defer cancel()
-	ro := &rampv1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
-	if err := k8s.Status().Patch(ctx, ro, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
-		t.Fatalf("patch status of %s with %s: %v", key, patch, err)
-	}
-}
-
-// patchMerge applies a JSON merge patch to obj (by its name).
-func patchMerge(t *testing.T, k8s client.Client, obj client.Object, patch string) {
-	t.Helper()
-	ctx, cancel := ctx30s()
-	defer cancel()
-	if err := k8s.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
-		t.Fatalf("patch %T %s with %s: %v", obj, obj.GetName(), patch, err)
-	}
+	ro := framework.NewRollout(ns, name, "nginx:1.27", replicas, steps...)
+	ro.Labels = map[string]string{rampv1alpha1.LabelInstanceID: ns}
+	return ro
 }
 
 // replicaSets lists the ReplicaSets of the namespace, oldest revision first.
 func replicaSets(t *testing.T, k8s client.Client, ns string) []appsv1.ReplicaSet {
 	t.Helper()
-	ctx, cancel := ctx30s()
-	defer cancel()
-	var list appsv1.ReplicaSetList
-	if err := k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
-		t.Fatalf("list replica sets: %v", err)
-	}
+	list := framework.List(t, k8s, &appsv1.ReplicaSetList{}, client.InNamespace(ns))
 	slices.SortFunc(list.Items, func(a, b appsv1.ReplicaSet) int {
 		return revision(&a) - revision(&b)
 	})
@@ -206,18 +90,7 @@ func describeRSs(rss []appsv1.ReplicaSet) string {
 // waitRollout waits for cond on the Rollout named key.
 func waitRollout(t *testing.T, k8s client.WithWatch, key client.ObjectKey, what string, cond func(*rampv1alpha1.Rollout) bool) *rampv1alpha1.Rollout {
 	t.Helper()
-	return waitRolloutFor(t, k8s, key, waitTimeout, what, cond)
-}
-
-func waitRolloutFor(t *testing.T, k8s client.WithWatch, key client.ObjectKey, timeout time.Duration, what string, cond func(*rampv1alpha1.Rollout) bool) *rampv1alpha1.Rollout {
-	t.Helper()
-	var seen *rampv1alpha1.Rollout
-	framework.WaitFor(t, k8s, key, &rampv1alpha1.Rollout{}, timeout, what,
-		func(ro *rampv1alpha1.Rollout) (bool, string) {
-			seen = ro.DeepCopy()
-			return cond(ro), describeRollout(ro)
-		})
-	return seen
+	return framework.WaitRollout(t, k8s, key, waitTimeout, what, cond)
 }
 
 // waitHealthy waits until the Rollout is Healthy on its current revision
@@ -234,44 +107,11 @@ func isHealthy(ro *rampv1alpha1.Rollout) bool {
 		st.AvailableReplicas == ptr.Deref(ro.Spec.Replicas, 1) && st.Replicas == ptr.Deref(ro.Spec.Replicas, 1)
 }
 
-// waitRS waits for cond on the ReplicaSet of the Rollout name with hash.
-func waitRS(t *testing.T, k8s client.WithWatch, ns, name, hash, what string, cond func(*appsv1.ReplicaSet) bool) {
+// waitRS waits until the ReplicaSet of the Rollout name with hash runs n
+// pods, all available (see framework.ReplicaSetAt).
+func waitRS(t *testing.T, k8s client.WithWatch, ns, name, hash, what string, n int32) {
 	t.Helper()
-	framework.WaitFor(t, k8s, client.ObjectKey{Namespace: ns, Name: name + "-" + hash}, &appsv1.ReplicaSet{}, waitTimeout, what,
-		func(rs *appsv1.ReplicaSet) (bool, string) {
-			return cond(rs), fmt.Sprintf("spec.replicas %d, status: replicas %d, ready %d, available %d",
-				ptr.Deref(rs.Spec.Replicas, 0), rs.Status.Replicas, rs.Status.ReadyReplicas, rs.Status.AvailableReplicas)
-		})
-}
-
-// rsAt reports whether rs is scaled to n with every pod available and
-// nothing left over.
-func rsAt(n int32) func(*appsv1.ReplicaSet) bool {
-	return func(rs *appsv1.ReplicaSet) bool {
-		return ptr.Deref(rs.Spec.Replicas, -1) == n && rs.Status.Replicas == n && rs.Status.AvailableReplicas == n &&
-			rs.Status.ObservedGeneration == rs.Generation
-	}
-}
-
-// describeRollout sums up a Rollout's status for failure messages.
-func describeRollout(ro *rampv1alpha1.Rollout) string {
-	st := &ro.Status
-	var pauses []string
-	for _, p := range st.PauseConditions {
-		pauses = append(pauses, fmt.Sprintf("%s@%s", p.Reason, p.StartTime.UTC().Format(time.RFC3339)))
-	}
-	var conds []string
-	for _, c := range st.Conditions {
-		conds = append(conds, fmt.Sprintf("%s=%s/%s", c.Type, c.Status, c.Reason))
-	}
-	step := "nil"
-	if st.CurrentStepIndex != nil {
-		step = strconv.Itoa(int(*st.CurrentStepIndex))
-	}
-	return fmt.Sprintf("generation %d observed %d, phase %q, step %s, pauses %v, stableRS %q, currentPodHash %q, abort %v (%q), "+
-		"replicas %d updated %d ready %d available %d, conditions %v, message %q",
-		ro.Generation, st.ObservedGeneration, st.Phase, step, pauses, st.StableRS, st.CurrentPodHash, st.Abort, st.AbortedBy,
-		st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas, conds, st.Message)
+	framework.WaitReplicaSet(t, k8s, ns, name, hash, waitTimeout, what, framework.ReplicaSetAt(n))
 }
 
 // condition returns the Rollout's condition of type t, or an empty one.
@@ -296,12 +136,12 @@ type clientCounter struct {
 	writes []string
 	// gets counts the Gets of each Rollout.
 	gets map[client.ObjectKey]int
-	// changed is closed and replaced whenever a count changes.
-	changed chan struct{}
+	// changed announces every change of a count.
+	changed framework.Notifier
 }
 
 func newClientCounter() *clientCounter {
-	return &clientCounter{gets: map[client.ObjectKey]int{}, changed: make(chan struct{})}
+	return &clientCounter{gets: map[client.ObjectKey]int{}}
 }
 
 // newClient is a client.NewClientFunc: the manager's usual client (reading
@@ -393,19 +233,14 @@ func (c *clientCounter) record(write string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writes = append(c.writes, write)
-	c.notifyLocked()
+	c.changed.Notify()
 }
 
 func (c *clientCounter) recordGet(key client.ObjectKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gets[key]++
-	c.notifyLocked()
-}
-
-func (c *clientCounter) notifyLocked() {
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.changed.Notify()
 }
 
 // writeCount is the number of writes so far.
@@ -433,19 +268,13 @@ func (c *clientCounter) reconciles(key client.ObjectKey) int {
 // n times (counting reconciles that have started).
 func (c *clientCounter) waitReconciles(t *testing.T, key client.ObjectKey, n int, what string) {
 	t.Helper()
-	timer := time.NewTimer(waitTimeout)
-	defer timer.Stop()
-	for {
+	var got int
+	if !framework.Await(waitTimeout, func() (bool, <-chan struct{}) {
 		c.mu.Lock()
-		got, changed := c.gets[key], c.changed
-		c.mu.Unlock()
-		if got >= n {
-			return
-		}
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("waiting %v for %s: the controller reconciled %s %d times, want at least %d", waitTimeout, what, key, got, n)
-		}
+		defer c.mu.Unlock()
+		got = c.gets[key]
+		return got >= n, c.changed.C()
+	}) {
+		t.Fatalf("waiting %v for %s: the controller reconciled %s %d times, want at least %d", waitTimeout, what, key, got, n)
 	}
 }

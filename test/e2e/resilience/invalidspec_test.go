@@ -25,9 +25,9 @@ func TestInvalidSpecNoHotLoop(t *testing.T) {
 	startController(t, ns, counter)
 
 	const missing = "web-canary-missing"
-	ro := newRollout(ns, "web", 2, setWeight(50), pause(0))
+	ro := newRollout(ns, "web", 2, framework.SetWeight(50), framework.Pause())
 	ro.Spec.Strategy.Canary.CanaryService = missing
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	key := client.ObjectKeyFromObject(ro)
 
 	stalled := waitRollout(t, k8s, key, "Stalled=True with reason InvalidSpec", func(r *rampv1alpha1.Rollout) bool {
@@ -72,7 +72,7 @@ func TestInvalidSpecNoHotLoop(t *testing.T) {
 	}
 
 	// Creating the Service is enough: the spec stays as it is.
-	create(t, k8s, newService(ns, missing, "web"))
+	framework.Create(t, k8s, framework.NewService(ns, missing, map[string]string{"app": "web"}))
 	healthy := waitHealthy(t, k8s, key)
 	if healthy.Generation != stalled.Generation {
 		t.Errorf("the spec changed (generation %d, was %d)", healthy.Generation, stalled.Generation)
@@ -80,5 +80,5 @@ func TestInvalidSpecNoHotLoop(t *testing.T) {
 	if c := condition(healthy, rampv1alpha1.ConditionStalled); c.Status != metav1.ConditionFalse {
 		t.Errorf("Stalled is %s/%s once the Service exists, want False", c.Status, c.Reason)
 	}
-	waitServiceSelects(t, k8s, ns, missing, healthy.Status.StableRS)
+	framework.WaitServiceSelects(t, k8s, ns, missing, healthy.Status.StableRS, waitTimeout)
 }

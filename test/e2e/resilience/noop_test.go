@@ -14,16 +14,6 @@ import (
 	"github.com/rampdev/ramp/test/e2e/framework"
 )
 
-// waitServiceSelects waits until the Service selects pods of hash.
-func waitServiceSelects(t *testing.T, k8s client.WithWatch, ns, name, hash string) {
-	t.Helper()
-	framework.WaitFor(t, k8s, client.ObjectKey{Namespace: ns, Name: name}, &corev1.Service{}, waitTimeout,
-		fmt.Sprintf("Service %s to select hash %s", name, hash),
-		func(svc *corev1.Service) (bool, string) {
-			return svc.Spec.Selector[rampv1alpha1.LabelPodTemplateHash] == hash, fmt.Sprintf("selector %v", svc.Spec.Selector)
-		})
-}
-
 // trigger is a change that matters to nothing the rollout does but makes
 // the controller reconcile it.
 type trigger struct {
@@ -41,7 +31,7 @@ func waitQuiet(t *testing.T, k8s client.Client, counter *clientCounter, ro *ramp
 		writes := counter.writeCount()
 		for j := range 2 {
 			n := counter.reconciles(key)
-			patchMerge(t, k8s, ro, fmt.Sprintf(`{"metadata":{"annotations":{"test.ramp.dev/settle":"%d-%d"}}}`, i, j))
+			framework.MergePatch(t, k8s, ro, fmt.Sprintf(`{"metadata":{"annotations":{"test.ramp.dev/settle":"%d-%d"}}}`, i, j))
 			counter.waitReconciles(t, key, n+1, "a reconcile after an annotation change")
 		}
 		// The second reconcile has started, so the first has ended.
@@ -67,7 +57,7 @@ func assertNoWrites(t *testing.T, k8s client.Client, counter *clientCounter, ro 
 	}
 	// One more reconcile, so the one of the last trigger has ended.
 	n := counter.reconciles(key)
-	patchMerge(t, k8s, ro, `{"metadata":{"annotations":{"test.ramp.dev/settle":"done"}}}`)
+	framework.MergePatch(t, k8s, ro, `{"metadata":{"annotations":{"test.ramp.dev/settle":"done"}}}`)
 	counter.waitReconciles(t, key, n+1, "a last reconcile")
 	if w := counter.writesSince(start); len(w) > 0 {
 		t.Errorf("%s, %d reconciles that had nothing to do made %d writes:\n%s",
@@ -86,7 +76,7 @@ func noopTriggers(t *testing.T, k8s client.Client, ro *rampv1alpha1.Rollout, rsN
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: svcName}}
 	annotate := func(obj client.Object, field, value string) func() {
 		return func() {
-			patchMerge(t, k8s, obj, fmt.Sprintf(`{"metadata":{%q:{"test.ramp.dev/noop":%q}}}`, field, value))
+			framework.MergePatch(t, k8s, obj, fmt.Sprintf(`{"metadata":{%q:{"test.ramp.dev/noop":%q}}}`, field, value))
 		}
 	}
 	return []trigger{
@@ -109,36 +99,36 @@ func TestNoWritesOnNoOpReconcile(t *testing.T) {
 	t.Parallel()
 	k8s := framework.Client(t)
 	ns := framework.Namespace(t, k8s)
-	create(t, k8s, newService(ns, "web-stable", "web"))
-	create(t, k8s, newService(ns, "web-canary", "web"))
+	framework.Create(t, k8s, framework.NewService(ns, "web-stable", map[string]string{"app": "web"}))
+	framework.Create(t, k8s, framework.NewService(ns, "web-canary", map[string]string{"app": "web"}))
 	counter := newClientCounter()
 	startController(t, ns, counter)
 
-	ro := newRollout(ns, "web", 2, setWeight(50), pause(0))
+	ro := newRollout(ns, "web", 2, framework.SetWeight(50), framework.Pause())
 	c := ro.Spec.Strategy.Canary
 	c.StableService, c.CanaryService = "web-stable", "web-canary"
 	c.StableMetadata = &rampv1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "stable"}}
 	c.CanaryMetadata = &rampv1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "canary"}}
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	key := client.ObjectKeyFromObject(ro)
 
 	stable := waitRollout(t, k8s, key, "Healthy with every pod ready", func(r *rampv1alpha1.Rollout) bool {
 		return isHealthy(r) && r.Status.ReadyReplicas == 2
 	}).Status.StableRS
-	waitRS(t, k8s, ns, "web", stable, "the ReplicaSet at 2", rsAt(2))
-	waitServiceSelects(t, k8s, ns, "web-stable", stable)
-	waitServiceSelects(t, k8s, ns, "web-canary", stable)
+	waitRS(t, k8s, ns, "web", stable, "the ReplicaSet at 2", 2)
+	framework.WaitServiceSelects(t, k8s, ns, "web-stable", stable, waitTimeout)
+	framework.WaitServiceSelects(t, k8s, ns, "web-canary", stable, waitTimeout)
 	assertNoWrites(t, k8s, counter, ro, "While Healthy", noopTriggers(t, k8s, ro, "web-"+stable, "web-stable", "healthy"))
 
-	setImage(t, k8s, key, "nginx:1.28")
+	framework.SetImage(t, k8s, ro, "nginx:1.28")
 	canary := waitRollout(t, k8s, key, "the pause at step 2 with 1 canary and 1 stable pod ready", func(r *rampv1alpha1.Rollout) bool {
-		return r.Status.CurrentPodHash != stable && stepIndex(r) == 1 && canaryPause(r) != nil &&
+		return r.Status.CurrentPodHash != stable && framework.StepIndex(r) == 1 && canaryPause(r) != nil &&
 			r.Status.Phase == rampv1alpha1.RolloutPhasePaused && r.Status.ObservedGeneration == r.Generation &&
 			r.Status.Replicas == 2 && r.Status.UpdatedReplicas == 1 && r.Status.ReadyReplicas == 2 && r.Status.AvailableReplicas == 2
 	}).Status.CurrentPodHash
-	waitRS(t, k8s, ns, "web", canary, "the canary ReplicaSet at 1", rsAt(1))
-	waitRS(t, k8s, ns, "web", stable, "the stable ReplicaSet at 1", rsAt(1))
-	waitServiceSelects(t, k8s, ns, "web-stable", stable)
-	waitServiceSelects(t, k8s, ns, "web-canary", canary)
+	waitRS(t, k8s, ns, "web", canary, "the canary ReplicaSet at 1", 1)
+	waitRS(t, k8s, ns, "web", stable, "the stable ReplicaSet at 1", 1)
+	framework.WaitServiceSelects(t, k8s, ns, "web-stable", stable, waitTimeout)
+	framework.WaitServiceSelects(t, k8s, ns, "web-canary", canary, waitTimeout)
 	assertNoWrites(t, k8s, counter, ro, "While paused at step 2 (pause)", noopTriggers(t, k8s, ro, "web-"+canary, "web-stable", "paused"))
 }

@@ -23,15 +23,11 @@ func canaryPause(ro *rampv1alpha1.Rollout) *rampv1alpha1.PauseCondition {
 	return nil
 }
 
-func stepIndex(ro *rampv1alpha1.Rollout) int32 {
-	return ptr.Deref(ro.Status.CurrentStepIndex, -1)
-}
-
 // userState is what a person sees of a rollout mid-update: where it is in
 // its steps, since when it waits, and how its ReplicaSets are scaled.
 func userState(t *testing.T, k8s client.Client, key client.ObjectKey) string {
 	t.Helper()
-	ro := get(t, k8s, key, &rampv1alpha1.Rollout{})
+	ro := framework.Get(t, k8s, key, &rampv1alpha1.Rollout{})
 	var pauses []string
 	for _, p := range ro.Status.PauseConditions {
 		pauses = append(pauses, fmt.Sprintf("%s@%s", p.Reason, p.StartTime.UTC().Format(time.RFC3339)))
@@ -41,7 +37,7 @@ func userState(t *testing.T, k8s client.Client, key client.ObjectKey) string {
 		rss = append(rss, fmt.Sprintf("%s=%d", rs.Name, ptr.Deref(rs.Spec.Replicas, 0)))
 	}
 	return fmt.Sprintf("phase %s, step %d, pauses [%s], stableRS %s, currentPodHash %s, abort %v, replica sets [%s]",
-		ro.Status.Phase, stepIndex(ro), strings.Join(pauses, " "), ro.Status.StableRS, ro.Status.CurrentPodHash,
+		ro.Status.Phase, framework.StepIndex(ro), strings.Join(pauses, " "), ro.Status.StableRS, ro.Status.CurrentPodHash,
 		ro.Status.Abort, strings.Join(rss, " "))
 }
 
@@ -59,21 +55,21 @@ func TestControllerRestartMidCanary(t *testing.T) {
 	stop := startController(t, ns, nil)
 
 	const timedPause = 4 * time.Second
-	ro := newRollout(ns, "web", 4, setWeight(25), pause(0), setWeight(50), pause(int(timedPause/time.Second)))
-	create(t, k8s, ro)
+	ro := newRollout(ns, "web", 4, framework.SetWeight(25), framework.Pause(), framework.SetWeight(50), framework.PauseFor(timedPause))
+	framework.Create(t, k8s, ro)
 	key := client.ObjectKeyFromObject(ro)
 	stableHash := waitHealthy(t, k8s, key).Status.StableRS
 
-	setImage(t, k8s, key, "nginx:1.28")
+	framework.SetImage(t, k8s, ro, "nginx:1.28")
 	atPause := waitRollout(t, k8s, key, "the pause at step 2 with 1 canary and 3 stable pods available",
 		func(r *rampv1alpha1.Rollout) bool {
-			return r.Status.CurrentPodHash != stableHash && stepIndex(r) == 1 && canaryPause(r) != nil &&
+			return r.Status.CurrentPodHash != stableHash && framework.StepIndex(r) == 1 && canaryPause(r) != nil &&
 				r.Status.Phase == rampv1alpha1.RolloutPhasePaused &&
 				r.Status.Replicas == 4 && r.Status.UpdatedReplicas == 1 && r.Status.AvailableReplicas == 4
 		})
 	newHash := atPause.Status.CurrentPodHash
-	waitRS(t, k8s, ns, "web", newHash, "the canary ReplicaSet at 1", rsAt(1))
-	waitRS(t, k8s, ns, "web", stableHash, "the stable ReplicaSet at 3", rsAt(3))
+	waitRS(t, k8s, ns, "web", newHash, "the canary ReplicaSet at 1", 1)
+	waitRS(t, k8s, ns, "web", stableHash, "the stable ReplicaSet at 3", 3)
 	pauseStart := canaryPause(atPause).StartTime
 
 	// Stopping the controller changes nothing.
@@ -93,14 +89,14 @@ func TestControllerRestartMidCanary(t *testing.T) {
 	counter.waitReconciles(t, key, 1, "the new controller to reconcile the rollout")
 	// A second reconcile, asked for with an annotation, starts only once the
 	// first has ended: after it, the first reconcile's effects are visible.
-	patchMerge(t, k8s, ro, `{"metadata":{"annotations":{"test.ramp.dev/poke":"after-restart"}}}`)
+	framework.MergePatch(t, k8s, ro, `{"metadata":{"annotations":{"test.ramp.dev/poke":"after-restart"}}}`)
 	counter.waitReconciles(t, key, 2, "a reconcile after the annotation change")
 	if got := userState(t, k8s, key); got != before {
 		t.Errorf("the new controller changed a rollout waiting at a pause:\nbefore restart: %s\nafter restart:  %s", before, got)
 	}
-	r := get(t, k8s, key, &rampv1alpha1.Rollout{})
-	if stepIndex(r) != 1 {
-		t.Errorf("after the restart status.currentStepIndex = %d, want 1 (the pause)", stepIndex(r))
+	r := framework.Get(t, k8s, key, &rampv1alpha1.Rollout{})
+	if framework.StepIndex(r) != 1 {
+		t.Errorf("after the restart status.currentStepIndex = %d, want 1 (the pause)", framework.StepIndex(r))
 	}
 	if p := canaryPause(r); p == nil || !p.StartTime.Equal(&pauseStart) {
 		t.Errorf("after the restart the pause condition is %+v, want startTime %s kept", p, pauseStart.UTC().Format(time.RFC3339))
@@ -113,9 +109,9 @@ func TestControllerRestartMidCanary(t *testing.T) {
 	}
 
 	// Promote: it continues to the timed pause.
-	patchStatus(t, k8s, key, `{"status":{"pauseConditions":null}}`)
+	framework.Promote(t, k8s, ro)
 	atTimed := waitRollout(t, k8s, key, "the timed pause at step 4 after the promotion",
-		func(r *rampv1alpha1.Rollout) bool { return stepIndex(r) == 3 && canaryPause(r) != nil })
+		func(r *rampv1alpha1.Rollout) bool { return framework.StepIndex(r) == 3 && canaryPause(r) != nil })
 
 	// Stop the controller during the timed pause, and wait for the pause's
 	// end time to pass with no controller running.
@@ -139,21 +135,21 @@ func TestControllerRestartMidCanary(t *testing.T) {
 	// The new controller completes the pause at once: a controller that
 	// started the pause again would take another 4s.
 	startController(t, ns, nil)
-	waitRolloutFor(t, k8s, key, 3*time.Second,
+	framework.WaitRollout(t, k8s, key, 3*time.Second,
 		fmt.Sprintf("the timed pause, over since %s, to complete at once", end.UTC().Format(time.RFC3339)),
 		func(r *rampv1alpha1.Rollout) bool {
 			if p := canaryPause(r); p != nil && !p.StartTime.Equal(&timedStart) {
 				t.Errorf("the new controller restarted the timed pause: startTime %s, was %s",
 					p.StartTime.UTC().Format(time.RFC3339), timedStart.UTC().Format(time.RFC3339))
 			}
-			return stepIndex(r) >= 4 || r.Status.StableRS == newHash
+			return framework.StepIndex(r) >= 4 || r.Status.StableRS == newHash
 		})
 	done := waitHealthy(t, k8s, key)
 	if done.Status.StableRS != newHash {
 		t.Errorf("healthy on %s, want the new revision %s", done.Status.StableRS, newHash)
 	}
-	waitRS(t, k8s, ns, "web", newHash, "the new ReplicaSet at 4", rsAt(4))
-	waitRS(t, k8s, ns, "web", stableHash, "the old ReplicaSet at 0", rsAt(0))
+	waitRS(t, k8s, ns, "web", newHash, "the new ReplicaSet at 4", 4)
+	waitRS(t, k8s, ns, "web", stableHash, "the old ReplicaSet at 0", 0)
 	if rss := replicaSets(t, k8s, ns); len(rss) != 2 {
 		t.Errorf("at the end there are %d ReplicaSets, want 2: %s", len(rss), describeRSs(rss))
 	}

@@ -1,7 +1,6 @@
 package resilience
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,12 +10,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/test/e2e/framework"
 )
 
 // podReady reports whether a pod is Ready and not terminating.
@@ -45,83 +45,31 @@ type podTracker struct {
 	// pods at that moment.
 	maxOut int
 	worst  string
-	// relists counts the watches that closed and had to be listed again
-	// (moments between the two may have been missed).
-	relists int
-	changed chan struct{}
+	// lists counts the lists of the pods; all but the first came after a
+	// watch that could not resume (moments between the two may have been
+	// missed).
+	lists   int
+	changed framework.Notifier
 }
 
 // trackPods starts following the pods labeled app=<app> in ns until the
 // test ends.
 func trackPods(t *testing.T, k8s client.WithWatch, ns, app string, desired int) *podTracker {
 	t.Helper()
-	pt := &podTracker{pods: map[string]*corev1.Pod{}, desired: desired, changed: make(chan struct{})}
-	ctx, cancel := context.WithCancel(context.Background())
-	opts := []client.ListOption{client.InNamespace(ns), client.MatchingLabels{"app": app}}
-	rv, err := pt.relist(ctx, k8s, opts)
-	if err != nil {
-		cancel()
-		t.Fatalf("list pods: %v", err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { cancel(); <-done })
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			pt.follow(ctx, k8s, opts, rv)
-			if ctx.Err() != nil {
-				return
-			}
-			if rv, err = pt.relist(ctx, k8s, opts); err != nil {
-				return
-			}
+	pt := &podTracker{desired: desired}
+	framework.FollowObjects(t, k8s, &corev1.PodList{}, []client.ListOption{client.InNamespace(ns), client.MatchingLabels{"app": app}},
+		framework.APITimeout,
+		func(pods map[types.UID]*corev1.Pod, lists int) {
 			pt.mu.Lock()
-			pt.relists++
-			pt.mu.Unlock()
-		}
-	}()
+			defer pt.mu.Unlock()
+			pt.lists = lists
+			pt.pods = make(map[string]*corev1.Pod, len(pods))
+			for _, p := range pods {
+				pt.pods[p.Name] = p
+			}
+			pt.updateLocked()
+		})
 	return pt
-}
-
-// relist replaces the tracked pods with a fresh list and returns its
-// resource version.
-func (pt *podTracker) relist(ctx context.Context, k8s client.Client, opts []client.ListOption) (string, error) {
-	var list corev1.PodList
-	if err := k8s.List(ctx, &list, opts...); err != nil {
-		return "", err
-	}
-	pt.mu.Lock()
-	defer pt.mu.Unlock()
-	clear(pt.pods)
-	for i := range list.Items {
-		pt.pods[list.Items[i].Name] = &list.Items[i]
-	}
-	pt.updateLocked()
-	return list.ResourceVersion, nil
-}
-
-// follow applies watch events from rv until the watch closes.
-func (pt *podTracker) follow(ctx context.Context, k8s client.WithWatch, opts []client.ListOption, rv string) {
-	w, err := k8s.Watch(ctx, &corev1.PodList{}, append(opts, &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: rv}})...)
-	if err != nil {
-		return
-	}
-	defer w.Stop()
-	for ev := range w.ResultChan() {
-		pod, ok := ev.Object.(*corev1.Pod)
-		if !ok {
-			return
-		}
-		pt.mu.Lock()
-		switch ev.Type {
-		case watch.Added, watch.Modified:
-			pt.pods[pod.Name] = pod
-		case watch.Deleted:
-			delete(pt.pods, pod.Name)
-		}
-		pt.updateLocked()
-		pt.mu.Unlock()
-	}
 }
 
 func (pt *podTracker) updateLocked() {
@@ -134,8 +82,7 @@ func (pt *podTracker) updateLocked() {
 	if out := pt.desired - ready; out > pt.maxOut {
 		pt.maxOut, pt.worst = out, describePods(pt.podsLocked())
 	}
-	close(pt.changed)
-	pt.changed = make(chan struct{})
+	pt.changed.Notify()
 }
 
 func (pt *podTracker) podsLocked() []*corev1.Pod {
@@ -150,21 +97,17 @@ func (pt *podTracker) podsLocked() []*corev1.Pod {
 // waitUntil waits until cond holds for the tracked pods, and returns them.
 func (pt *podTracker) waitUntil(t *testing.T, what string, cond func([]*corev1.Pod) bool) []*corev1.Pod {
 	t.Helper()
-	timer := time.NewTimer(waitTimeout)
-	defer timer.Stop()
-	for {
+	var pods []*corev1.Pod
+	if !framework.Await(waitTimeout, func() (bool, <-chan struct{}) {
 		pt.mu.Lock()
-		pods, changed := pt.podsLocked(), pt.changed
+		pods = pt.podsLocked()
+		changed := pt.changed.C()
 		pt.mu.Unlock()
-		if cond(pods) {
-			return pods
-		}
-		select {
-		case <-changed:
-		case <-timer.C:
-			t.Fatalf("waiting %v for %s; pods: %s", waitTimeout, what, describePods(pods))
-		}
+		return cond(pods), changed
+	}) {
+		t.Fatalf("waiting %v for %s; pods: %s", waitTimeout, what, describePods(pods))
 	}
+	return pods
 }
 
 // mostOut returns the most pods seen out of service at once, the pods at
@@ -172,7 +115,7 @@ func (pt *podTracker) waitUntil(t *testing.T, what string, cond func([]*corev1.P
 func (pt *podTracker) mostOut() (int, string, int) {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
-	return pt.maxOut, pt.worst, pt.relists
+	return pt.maxOut, pt.worst, pt.lists - 1
 }
 
 func describePods(pods []*corev1.Pod) string {
@@ -205,7 +148,7 @@ func TestRestartAt(t *testing.T) {
 			ro := newRollout(ns, name, replicas)
 			ro.Spec.Strategy.Canary.MaxSurge = ptr.To(intstr.FromInt32(0))
 			ro.Spec.Strategy.Canary.MaxUnavailable = ptr.To(intstr.FromInt32(int32(maxUnavailable)))
-			create(t, k8s, ro)
+			framework.Create(t, k8s, ro)
 			key := client.ObjectKeyFromObject(ro)
 			waitHealthy(t, k8s, key)
 
@@ -220,14 +163,14 @@ func TestRestartAt(t *testing.T) {
 			// "Now", rounded up to the second (as the API stores it), so
 			// that every pod running now was created before it.
 			restartAt := metav1.NewTime(time.Now().Add(time.Second).Truncate(time.Second))
-			updateRollout(t, k8s, key, func(r *rampv1alpha1.Rollout) { r.Spec.RestartAt = &restartAt })
+			framework.Update(t, k8s, ro, func(r *rampv1alpha1.Rollout) { r.Spec.RestartAt = &restartAt })
 			waitRollout(t, k8s, key, "status.restartedAt to equal spec.restartAt", func(r *rampv1alpha1.Rollout) bool {
 				return r.Status.RestartedAt != nil && r.Status.RestartedAt.Equal(&restartAt)
 			})
 
 			// Once restartedAt is set, no pod from before restartAt may
 			// still serve.
-			ctx, cancel := ctx30s()
+			ctx, cancel := framework.APIContext()
 			defer cancel()
 			var live corev1.PodList
 			if err := k8s.List(ctx, &live, client.InNamespace(ns), client.MatchingLabels{"app": name}); err != nil {

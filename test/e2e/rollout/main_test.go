@@ -7,7 +7,6 @@
 package rollout
 
 import (
-	"context"
 	"testing"
 
 	"github.com/rampdev/ramp/test/cluster"
@@ -15,8 +14,5 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	cluster.RunTestMain(m, cluster.Options{}, func(ctx context.Context, _ *cluster.Cluster) error {
-		_, err := framework.StartController(ctx, framework.ControllerOptions())
-		return err
-	})
+	cluster.RunTestMain(m, cluster.Options{}, framework.StartSharedController)
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/test/e2e/framework"
 )
 
 // TestFirstRevision checks that a new Rollout goes straight to full size
@@ -25,7 +26,7 @@ import (
 // returning once the Rollout is healthy.
 func TestFirstRevision(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "web", 4, setWeight(25), pause(), setWeight(50), pause())
+	f := newFixture(t, "web", 4, framework.SetWeight(25), framework.Pause(), framework.SetWeight(50), framework.Pause())
 	h := f.recordHistory()
 	f.create()
 
@@ -47,7 +48,7 @@ func TestFirstRevision(t *testing.T) {
 	if hash == "" || ro.Status.StableRS != hash {
 		t.Errorf("status.stableRS %q, currentPodHash %q: want both set and equal", ro.Status.StableRS, hash)
 	}
-	if got := stepIndex(ro); got != f.stepCount() {
+	if got := framework.StepIndex(ro); got != f.stepCount() {
 		t.Errorf("status.currentStepIndex = %d, want %d (no steps for the first revision)", got, f.stepCount())
 	}
 	conditionHas(t, ro, rampv1alpha1.ConditionReady, "True", "")
@@ -71,8 +72,8 @@ func TestFirstRevision(t *testing.T) {
 	for _, v := range versions {
 		st := v.Status
 		if st.Phase == rampv1alpha1.RolloutPhasePaused || len(st.PauseConditions) > 0 ||
-			st.CurrentPodHash != "" && stepIndex(v) != f.stepCount() {
-			t.Errorf("the first revision walked its steps; status seen: %s", describeRollout(v))
+			st.CurrentPodHash != "" && framework.StepIndex(v) != f.stepCount() {
+			t.Errorf("the first revision walked its steps; status seen: %s", framework.DescribeRollout(v))
 		}
 	}
 
@@ -97,7 +98,7 @@ func TestFirstRevision(t *testing.T) {
 // asked for and at least replicas-maxUnavailable are available.
 func TestCanarySteps(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "web", 4, setWeight(25), pause(), setWeight(50), pauseFor("5s"))
+	f := newFixture(t, "web", 4, framework.SetWeight(25), framework.Pause(), framework.SetWeight(50), framework.PauseFor(5*time.Second))
 	v1 := f.start()
 	bounds := f.watchBounds(4+1, 4-0)
 
@@ -147,7 +148,7 @@ func TestCanarySteps(t *testing.T) {
 	if waited := time.Since(pauseStart.Time); waited < 5*time.Second {
 		t.Errorf("the 5s pause ended after %v", waited)
 	}
-	if got := stepIndex(ro); got != 4 {
+	if got := framework.StepIndex(ro); got != 4 {
 		t.Errorf("status.currentStepIndex = %d after the last step, want 4", got)
 	}
 	conditionHas(t, ro, rampv1alpha1.ConditionReady, "True", "")
@@ -178,7 +179,7 @@ func TestCanarySteps(t *testing.T) {
 // replicas-maxUnavailable.
 func TestSurgeAndAvailability(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "web", 4, setWeight(25), setWeight(75))
+	f := newFixture(t, "web", 4, framework.SetWeight(25), framework.SetWeight(75))
 	f.ro.Spec.Strategy.Canary.MaxUnavailable = ptr.To(intstr.FromInt32(1))
 	v1 := f.start()
 	bounds := f.watchBounds(4+1, 4-1)
@@ -202,7 +203,7 @@ func TestSurgeAndAvailability(t *testing.T) {
 // steps again from the first one, back to the first pause.
 func TestAbortAndRetry(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "web", 4, setWeight(25), pause(), setWeight(50), pause())
+	f := newFixture(t, "web", 4, framework.SetWeight(25), framework.Pause(), framework.SetWeight(50), framework.Pause())
 	v1 := f.start()
 	v2 := f.setImage("v2")
 	f.waitPausedAt(v2, 1)
@@ -229,7 +230,7 @@ func TestAbortAndRetry(t *testing.T) {
 	f.patchStatus(`{"status":{"abort":false}}`)
 	ro = f.waitPausedAt(v2, 1)
 	if ro.Status.Abort || ro.Status.AbortedBy != "" || ro.Status.AbortedAt != nil {
-		t.Errorf("the retry left the abort in status: %s", describeRollout(ro))
+		t.Errorf("the retry left the abort in status: %s", framework.DescribeRollout(ro))
 	}
 	f.waitRS(v2, 1)
 	f.waitRS(v1, 3)
@@ -243,7 +244,7 @@ func TestAbortAndRetry(t *testing.T) {
 // Event.
 func TestUndoToStable(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "web", 4, setWeight(25), pause())
+	f := newFixture(t, "web", 4, framework.SetWeight(25), framework.Pause())
 	v1 := f.start()
 	v2 := f.setImage("v2")
 	f.waitPausedAt(v2, 1)
@@ -269,8 +270,8 @@ func TestUndoToStable(t *testing.T) {
 		if v.Generation != gen || v.Status.ObservedGeneration != gen {
 			continue
 		}
-		if st := v.Status; st.CurrentPodHash != v2 || st.StableRS != v2 || stepIndex(v) != 2 || len(st.PauseConditions) > 0 {
-			t.Errorf("after the undo the Rollout did not go straight back to v2 (%s): %s", v2, describeRollout(v))
+		if st := v.Status; st.CurrentPodHash != v2 || st.StableRS != v2 || framework.StepIndex(v) != 2 || len(st.PauseConditions) > 0 {
+			t.Errorf("after the undo the Rollout did not go straight back to v2 (%s): %s", v2, framework.DescribeRollout(v))
 		}
 	}
 
@@ -293,7 +294,7 @@ func TestUndoToStable(t *testing.T) {
 // promoted v3 runs all 4 pods while v1 and v2 run none.
 func TestSupersede(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "web", 4, setWeight(25), pause())
+	f := newFixture(t, "web", 4, framework.SetWeight(25), framework.Pause())
 	v1 := f.start()
 	v2 := f.setImage("v2")
 	f.waitPausedAt(v2, 1)
@@ -314,14 +315,14 @@ func TestSupersede(t *testing.T) {
 	// The steps restarted: v3 was first recorded at step 0 without a pause,
 	// not at v2's pause.
 	versions := h.until("v3 paused at step index 1", func(r *rampv1alpha1.Rollout) bool {
-		return r.Status.CurrentPodHash == v3 && stepIndex(r) == 1 && r.Status.Phase == rampv1alpha1.RolloutPhasePaused
+		return r.Status.CurrentPodHash == v3 && framework.StepIndex(r) == 1 && r.Status.Phase == rampv1alpha1.RolloutPhasePaused
 	})
 	for _, v := range versions {
 		if v.Status.CurrentPodHash != v3 {
 			continue
 		}
-		if stepIndex(v) != 0 || len(v.Status.PauseConditions) > 0 {
-			t.Errorf("v3 did not start at step 0: its first status was %s", describeRollout(v))
+		if framework.StepIndex(v) != 0 || len(v.Status.PauseConditions) > 0 {
+			t.Errorf("v3 did not start at step 0: its first status was %s", framework.DescribeRollout(v))
 		}
 		break
 	}
@@ -340,9 +341,9 @@ func TestSupersede(t *testing.T) {
 // would have ended; once resumed it completes.
 func TestSpecPaused(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "web", 4, setWeight(50), pauseFor("3s"), setWeight(75))
+	f := newFixture(t, "web", 4, framework.SetWeight(50), framework.PauseFor(3*time.Second), framework.SetWeight(75))
 	// The clock measures time with a pause of 4s in another namespace.
-	clock := newFixture(t, "clock", 1, pauseFor("4s"))
+	clock := newFixture(t, "clock", 1, framework.PauseFor(4*time.Second))
 	clock.create()
 	v1 := f.start()
 	clock.waitFirstHealthy()
@@ -367,13 +368,13 @@ func TestSpecPaused(t *testing.T) {
 	}
 
 	ro = f.get()
-	if ro.Status.Phase != rampv1alpha1.RolloutPhasePaused || stepIndex(ro) > 1 || ro.Status.StableRS != v1 {
-		t.Errorf("the Rollout moved on while spec.paused was true: %s", describeRollout(ro))
+	if ro.Status.Phase != rampv1alpha1.RolloutPhasePaused || framework.StepIndex(ro) > 1 || ro.Status.StableRS != v1 {
+		t.Errorf("the Rollout moved on while spec.paused was true: %s", framework.DescribeRollout(ro))
 	}
 	conditionHas(t, ro, rampv1alpha1.ConditionPaused, "True", rampv1alpha1.ReasonSpecPaused)
 	for _, rs := range f.replicaSets() {
 		if ptr.Deref(rs.Spec.Replicas, 0) != 2 {
-			t.Errorf("while paused at setWeight 50, %s", describeRS(&rs))
+			t.Errorf("while paused at setWeight 50, %s", framework.DescribeReplicaSet(&rs))
 		}
 	}
 
@@ -389,7 +390,7 @@ func TestSpecPaused(t *testing.T) {
 // new version.
 func TestScaleDuringCanary(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "web", 4, setWeight(50), pause())
+	f := newFixture(t, "web", 4, framework.SetWeight(50), framework.Pause())
 	v1 := f.start()
 	v2 := f.setImage("v2")
 	f.waitPausedAt(v2, 1)
@@ -415,8 +416,8 @@ func TestScaleDuringCanary(t *testing.T) {
 	ro := f.waitRollout("status.replicas 8, still paused", func(r *rampv1alpha1.Rollout) bool {
 		return observed(r) && ptr.Deref(r.Spec.Replicas, 0) == 8 && r.Status.Replicas == 8 && r.Status.AvailableReplicas == 8
 	})
-	if ro.Status.Phase != rampv1alpha1.RolloutPhasePaused || stepIndex(ro) != 1 {
-		t.Errorf("scaling moved the update off its pause: %s", describeRollout(ro))
+	if ro.Status.Phase != rampv1alpha1.RolloutPhasePaused || framework.StepIndex(ro) != 1 {
+		t.Errorf("scaling moved the update off its pause: %s", framework.DescribeRollout(ro))
 	}
 	if err := f.k8s.SubResource("scale").Get(t.Context(), f.get(), scale); err != nil {
 		t.Fatalf("get /scale: %v", err)
@@ -439,7 +440,7 @@ func TestScaleDuringCanary(t *testing.T) {
 // status.promoteFull is cleared.
 func TestPromoteFull(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "web", 4, setWeight(25), pause(), setWeight(50), pause())
+	f := newFixture(t, "web", 4, framework.SetWeight(25), framework.Pause(), framework.SetWeight(50), framework.Pause())
 	v1 := f.start()
 	v2 := f.setImage("v2")
 	f.waitPausedAt(v2, 1)
@@ -448,9 +449,9 @@ func TestPromoteFull(t *testing.T) {
 	f.patchStatus(`{"status":{"promoteFull":true}}`)
 	ro := f.waitHealthyAt(v2)
 	if ro.Status.PromoteFull {
-		t.Errorf("status.promoteFull is still true: %s", describeRollout(ro))
+		t.Errorf("status.promoteFull is still true: %s", framework.DescribeRollout(ro))
 	}
-	if got := stepIndex(ro); got != 4 {
+	if got := framework.StepIndex(ro); got != 4 {
 		t.Errorf("status.currentStepIndex = %d, want 4", got)
 	}
 	f.waitRS(v2, 4)
@@ -461,8 +462,8 @@ func TestPromoteFull(t *testing.T) {
 		return r.Status.Phase == rampv1alpha1.RolloutPhaseHealthy
 	})
 	for _, v := range versions {
-		if i := stepIndex(v); i == 2 || i == 3 {
-			t.Errorf("promoteFull walked the remaining steps: %s", describeRollout(v))
+		if i := framework.StepIndex(v); i == 2 || i == 3 {
+			t.Errorf("promoteFull walked the remaining steps: %s", framework.DescribeRollout(v))
 		}
 	}
 	f.waitEvents("Promoted")

@@ -43,7 +43,7 @@ func TestCanaryAndStableMetadataMoveWithTheRole(t *testing.T) {
 
 	// 4 replicas at weight 25: 1 canary and 3 stable pods at the pause. A
 	// surge of 100% lets promotion start the 3 new pods at once.
-	ro := newRollout(ns, "meta", 4, setWeight(25), pause())
+	ro := newRollout(ns, "meta", 4, framework.SetWeight(25), framework.Pause())
 	ro.Spec.Strategy.Canary.MaxSurge = ptr.To(intstr.FromString("100%"))
 	ro.Spec.Strategy.Canary.CanaryMetadata = &rampv1alpha1.PodTemplateMetadata{
 		Labels:      map[string]string{labelRole: "canary"},
@@ -53,13 +53,13 @@ func TestCanaryAndStableMetadataMoveWithTheRole(t *testing.T) {
 		Labels:      map[string]string{labelRole: "stable"},
 		Annotations: map[string]string{annotationTrack: "stable"},
 	}
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	first := waitHealthy(t, k8s, ro, "")
 	oldHash := first.Status.CurrentPodHash
 	keys := []string{labelRole, annotationTrack, annotationCanaryOn}
 	podsOf := client.MatchingLabels{"app": "meta"}
 
-	waitList(t, k8s, ns, "the first revision's 4 pods to carry the stable metadata", func(l *corev1.PodList) (bool, string) {
+	framework.WaitList(t, k8s, ns, waitTimeout, "the first revision's 4 pods to carry the stable metadata", func(l *corev1.PodList) (bool, string) {
 		live := livePods(l)
 		ok := len(live) == 4
 		for _, p := range live {
@@ -86,12 +86,12 @@ func updateAndCheckRoles(t *testing.T, k8s client.WithWatch, ro *rampv1alpha1.Ro
 	t.Helper()
 	keys := []string{labelRole, annotationTrack, annotationCanaryOn}
 	podsOf := client.MatchingLabels{"app": ro.Name}
-	setImage(t, k8s, ro, image)
+	framework.SetImage(t, k8s, ro, image)
 	paused := waitPaused(t, k8s, ro, oldHash, 1)
 	newHash := paused.Status.CurrentPodHash
 	var canaryUIDs []types.UID
 	var canaryNames []string
-	waitList(t, k8s, ro.Namespace, image+": 1 canary pod with the canary metadata and 3 stable pods with the stable metadata", func(l *corev1.PodList) (bool, string) {
+	framework.WaitList(t, k8s, ro.Namespace, waitTimeout, image+": 1 canary pod with the canary metadata and 3 stable pods with the stable metadata", func(l *corev1.PodList) (bool, string) {
 		live := livePods(l)
 		canaryUIDs, canaryNames = canaryUIDs[:0], canaryNames[:0]
 		var canaries, stables int
@@ -113,9 +113,9 @@ func updateAndCheckRoles(t *testing.T, k8s client.WithWatch, ro *rampv1alpha1.Ro
 		return ok && canaries == 1 && stables == 3, describePods(live, keys...)
 	}, podsOf)
 
-	promote(t, k8s, ro)
+	framework.Promote(t, k8s, ro)
 	waitHealthy(t, k8s, ro, oldHash)
-	waitList(t, k8s, ro.Namespace, image+": every pod of the promoted revision, the former canary included, to carry the stable metadata only", func(l *corev1.PodList) (bool, string) {
+	framework.WaitList(t, k8s, ro.Namespace, waitTimeout, image+": every pod of the promoted revision, the former canary included, to carry the stable metadata only", func(l *corev1.PodList) (bool, string) {
 		live := livePods(l)
 		ok := len(live) == 4
 		found := map[types.UID]bool{}

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/test/e2e/framework"
@@ -32,8 +33,8 @@ func TestOverlappingSelectorsStallTheNewerRollout(t *testing.T) {
 	beta := newRollout(ns, "beta", 2)
 	beta.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "shop"}}
 	beta.Spec.Template.Labels = map[string]string{"app": "shop", "track": "b"}
-	create(t, k8s, alpha)
-	create(t, k8s, beta)
+	framework.Create(t, k8s, alpha)
+	framework.Create(t, k8s, beta)
 
 	got := waitRollout(t, k8s, beta, "the newer rollout to be Stalled with reason InvalidSpec", func(r *rampv1alpha1.Rollout) bool {
 		c := meta.FindStatusCondition(r.Status.Conditions, rampv1alpha1.ConditionStalled)
@@ -50,7 +51,7 @@ func TestOverlappingSelectorsStallTheNewerRollout(t *testing.T) {
 		t.Errorf("the stalled rollout's phase is %q; want Degraded", got.Status.Phase)
 	}
 	if meta.IsStatusConditionTrue(got.Status.Conditions, rampv1alpha1.ConditionReady) {
-		t.Errorf("the stalled rollout is Ready: %s", describe(got))
+		t.Errorf("the stalled rollout is Ready: %s", framework.DescribeRollout(got))
 	}
 	waitEvents(t, k8s, beta, "InvalidSpec", 1, "spec.selector", "alpha")
 
@@ -60,7 +61,7 @@ func TestOverlappingSelectorsStallTheNewerRollout(t *testing.T) {
 	if len(rss) != 1 || ptr.Deref(rss[0].Spec.Replicas, 0) != 2 || rss[0].Status.AvailableReplicas != 2 {
 		t.Errorf("alpha's ReplicaSets: %s; want one with 2 available pods", describeReplicaSets(rss))
 	}
-	setImage(t, k8s, alpha, imageV2)
+	framework.SetImage(t, k8s, alpha, imageV2)
 	waitHealthy(t, k8s, alpha, first.Status.CurrentPodHash)
 
 	// The stalled rollout never made a ReplicaSet, nor took alpha's.
@@ -74,8 +75,8 @@ func TestOverlappingSelectorsStallTheNewerRollout(t *testing.T) {
 			t.Errorf("ReplicaSet %s is not controlled by alpha: %s", rs.Name, describeReplicaSets([]*appsv1.ReplicaSet{rs}))
 		}
 	}
-	now := getRollout(t, k8s, beta)
+	now := framework.Get(t, k8s, client.ObjectKeyFromObject(beta), &rampv1alpha1.Rollout{})
 	if !meta.IsStatusConditionTrue(now.Status.Conditions, rampv1alpha1.ConditionStalled) {
-		t.Errorf("the newer rollout is no longer Stalled while alpha still overlaps it: %s", describe(now))
+		t.Errorf("the newer rollout is no longer Stalled while alpha still overlaps it: %s", framework.DescribeRollout(now))
 	}
 }

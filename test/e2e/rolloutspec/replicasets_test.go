@@ -27,19 +27,19 @@ func TestRevisionHistoryLimitDeletesOldReplicaSets(t *testing.T) {
 
 	ro := newRollout(ns, "hist", 2)
 	ro.Spec.RevisionHistoryLimit = ptr.To[int32](1)
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	var hashes []string
 	prev := ""
 	for i, image := range []string{imageV1, imageV2, imageV3, imageV4} {
 		if i > 0 {
-			setImage(t, k8s, ro, image)
+			framework.SetImage(t, k8s, ro, image)
 		}
 		got := waitHealthy(t, k8s, ro, prev)
 		prev = got.Status.CurrentPodHash
 		hashes = append(hashes, prev)
 	}
 
-	list := waitList(t, k8s, ns, "only revision 4 (2 pods) and revision 3 (0 pods) to remain", func(l *appsv1.ReplicaSetList) (bool, string) {
+	list := framework.WaitList(t, k8s, ns, waitTimeout, "only revision 4 (2 pods) and revision 3 (0 pods) to remain", func(l *appsv1.ReplicaSetList) (bool, string) {
 		rss := ownedReplicaSets(l, "hist")
 		ok := len(rss) == 2 &&
 			rss[0].Name == "hist-"+hashes[2] && revision(rss[0]) == "3" && ptr.Deref(rss[0].Spec.Replicas, -1) == 0 &&
@@ -63,7 +63,7 @@ func TestOrphanedReplicaSetIsAdopted(t *testing.T) {
 	ns := framework.Namespace(t, k8s)
 
 	ro := newRollout(ns, "adopt", 2)
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	first := waitHealthy(t, k8s, ro, "")
 	rss := ownedReplicaSets(listReplicaSets(t, k8s, ns), "adopt")
 	if len(rss) != 1 {
@@ -77,7 +77,7 @@ func TestOrphanedReplicaSetIsAdopted(t *testing.T) {
 	}
 	slices.Sort(podUIDs)
 
-	ctx, cancel := ctxT()
+	ctx, cancel := framework.APIContext()
 	defer cancel()
 	if err := k8s.Delete(ctx, ro, client.PropagationPolicy(metav1.DeletePropagationOrphan)); err != nil {
 		t.Fatalf("delete rollout: %v", err)
@@ -86,12 +86,12 @@ func TestOrphanedReplicaSetIsAdopted(t *testing.T) {
 		func(rs *appsv1.ReplicaSet) (bool, string) {
 			return len(rs.OwnerReferences) == 0, describeReplicaSets([]*appsv1.ReplicaSet{rs})
 		})
-	waitList(t, k8s, ns, "the rollout to be gone", func(l *rampv1alpha1.RolloutList) (bool, string) {
+	framework.WaitList(t, k8s, ns, waitTimeout, "the rollout to be gone", func(l *rampv1alpha1.RolloutList) (bool, string) {
 		return len(l.Items) == 0, fmt.Sprintf("%d rollouts", len(l.Items))
 	})
 
 	again := newRollout(ns, "adopt", 2)
-	create(t, k8s, again)
+	framework.Create(t, k8s, again)
 	if again.UID == first.UID {
 		t.Fatalf("the new rollout has the old UID %s", again.UID)
 	}
@@ -119,7 +119,7 @@ func TestOrphanedReplicaSetIsAdopted(t *testing.T) {
 	case revision(rs) != "1" || ptr.Deref(rs.Spec.Replicas, 0) != 2:
 		t.Errorf("adopted ReplicaSet: %s; want revision 1 with 2 replicas", describeReplicaSets([]*appsv1.ReplicaSet{rs}))
 	}
-	if evs := rolloutEvents(eventList(t, k8s, ns), again, "ReplicaSetCreated"); len(evs) != 0 {
+	if evs := framework.ListEvents(t, k8s, again, "ReplicaSetCreated"); len(evs) != 0 {
 		t.Errorf("the re-created rollout created a ReplicaSet: %s", evs[0].Note)
 	}
 	var nowUIDs []types.UID
@@ -161,13 +161,13 @@ func TestReplicaSetNamesAndRevisions(t *testing.T) {
 	ns := framework.Namespace(t, k8s)
 
 	ro := newRollout(ns, "rev", 2)
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	var hashes []string
 	uids := map[string]types.UID{}
 	prev := ""
 	for i, image := range []string{imageV1, imageV2, imageV3} {
 		if i > 0 {
-			setImage(t, k8s, ro, image)
+			framework.SetImage(t, k8s, ro, image)
 		}
 		got := waitHealthy(t, k8s, ro, prev)
 		prev = got.Status.CurrentPodHash
@@ -181,7 +181,7 @@ func TestReplicaSetNamesAndRevisions(t *testing.T) {
 	}
 
 	// Undo: revision 1's template, written back.
-	update(t, k8s, ro, func(r *rampv1alpha1.Rollout) {
+	framework.Update(t, k8s, ro, func(r *rampv1alpha1.Rollout) {
 		r.Spec.Template = newRollout(ns, "rev", 2).Spec.Template
 	})
 	back := waitHealthy(t, k8s, ro, hashes[2])

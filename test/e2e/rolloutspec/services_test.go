@@ -6,24 +6,11 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/test/e2e/framework"
 )
-
-// newService builds a ClusterIP Service with the given selector.
-func newService(ns, name string, selector map[string]string) *corev1.Service {
-	return &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: corev1.ServiceSpec{
-			Selector: selector,
-			Ports:    []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
-		},
-	}
-}
 
 // waitSelector waits until a Service's selector is exactly the user's
 // selector plus the pod template hash hash.
@@ -50,28 +37,28 @@ func TestServiceSelectorsKeepTheUsersKeys(t *testing.T) {
 	ns := framework.Namespace(t, k8s)
 
 	user := map[string]string{"app": "front", "tier": "web"}
-	stable := newService(ns, "front-stable", user)
-	canary := newService(ns, "front-canary", user)
-	create(t, k8s, stable)
-	create(t, k8s, canary)
+	stable := framework.NewService(ns, "front-stable", user)
+	canary := framework.NewService(ns, "front-canary", user)
+	framework.Create(t, k8s, stable)
+	framework.Create(t, k8s, canary)
 
-	ro := newRollout(ns, "front", 2, setWeight(50), pause())
+	ro := newRollout(ns, "front", 2, framework.SetWeight(50), framework.Pause())
 	ro.Spec.Template.Labels = map[string]string{"app": "front", "tier": "web"}
 	ro.Spec.Strategy.Canary.StableService = stable.Name
 	ro.Spec.Strategy.Canary.CanaryService = canary.Name
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	first := waitHealthy(t, k8s, ro, "")
 	oldHash := first.Status.CurrentPodHash
 	waitSelector(t, k8s, stable, user, oldHash)
 	waitSelector(t, k8s, canary, user, oldHash)
 
-	setImage(t, k8s, ro, imageV2)
+	framework.SetImage(t, k8s, ro, imageV2)
 	paused := waitPaused(t, k8s, ro, oldHash, 1)
 	newHash := paused.Status.CurrentPodHash
 	waitSelector(t, k8s, canary, user, newHash)
 	waitSelector(t, k8s, stable, user, oldHash)
 
-	promote(t, k8s, ro)
+	framework.Promote(t, k8s, ro)
 	waitHealthy(t, k8s, ro, oldHash)
 	waitSelector(t, k8s, stable, user, newHash)
 	waitSelector(t, k8s, canary, user, newHash)

@@ -38,7 +38,7 @@ func workloadRollout(ns, name, dep string, replicas int32, scaleDown rampv1alpha
 // are available.
 func createRunningDeployment(t *testing.T, k8s client.WithWatch, dep *appsv1.Deployment) *appsv1.Deployment {
 	t.Helper()
-	create(t, k8s, dep)
+	framework.Create(t, k8s, dep)
 	want := ptr.Deref(dep.Spec.Replicas, 1)
 	return waitDeployment(t, k8s, dep, fmt.Sprintf("the Deployment to have %d available pods", want), func(d *appsv1.Deployment) bool {
 		return d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == want && d.Status.UpdatedReplicas == want
@@ -86,7 +86,7 @@ func TestWorkloadRefRunsTheDeploymentsTemplate(t *testing.T) {
 	history := recordReplicas(t, k8s, dep)
 
 	ro := workloadRollout(ns, "web", "web", 3, rampv1alpha1.ScaleDownNever)
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	first := waitHealthy(t, k8s, ro, "")
 	if first.Status.AvailableReplicas != 3 || first.Status.Selector != "app=web" {
 		t.Errorf("rollout status: available %d, selector %q; want 3 and app=web (the Deployment's selector)",
@@ -99,7 +99,7 @@ func TestWorkloadRefRunsTheDeploymentsTemplate(t *testing.T) {
 	checkTemplateFromDeployment(t, rs, dep, first.Status.CurrentPodHash)
 
 	// A new image in the Deployment is a new revision of the Rollout.
-	update(t, k8s, dep, func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = imageV2 })
+	framework.Update(t, k8s, dep, func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = imageV2 })
 	second := waitHealthy(t, k8s, ro, first.Status.CurrentPodHash)
 	rs2 := currentReplicaSet(t, k8s, ro, second.Status.CurrentPodHash)
 	if got := rs2.Spec.Template.Spec.Containers[0].Image; got != imageV2 || revision(rs2) != "2" {
@@ -122,7 +122,7 @@ func TestWorkloadRefRunsTheDeploymentsTemplate(t *testing.T) {
 	if !slices.Equal(values, []int32{3}) {
 		t.Errorf("Deployment spec.replicas went through %v with scaleDown: never; want it left at 3", values)
 	}
-	if evs := rolloutEvents(eventList(t, k8s, ns), first, "ScaledWorkload"); len(evs) != 0 {
+	if evs := framework.ListEvents(t, k8s, first, "ScaledWorkload"); len(evs) != 0 {
 		t.Errorf("ScaledWorkload events with scaleDown: never: %v", evs)
 	}
 }
@@ -143,13 +143,13 @@ func TestWorkloadRefScaleDownOnSuccess(t *testing.T) {
 	// for a moment: not Healthy yet.
 	ro := workloadRollout(ns, "api", "api", 3, rampv1alpha1.ScaleDownOnSuccess)
 	ro.Spec.MinReadySeconds = 2
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	waitRollout(t, k8s, ro, "the rollout's pods to be ready but not yet available", func(r *rampv1alpha1.Rollout) bool {
 		return r.Status.ObservedGeneration == r.Generation && r.Status.ReadyReplicas > 0 && r.Status.AvailableReplicas == 0
 	})
 	// The reconcile that wrote these counts ran the workload scale-down
 	// before writing them.
-	if d := getDeployment(t, k8s, dep); ptr.Deref(d.Spec.Replicas, 1) != 3 {
+	if d := framework.Get(t, k8s, client.ObjectKeyFromObject(dep), &appsv1.Deployment{}); ptr.Deref(d.Spec.Replicas, 1) != 3 {
 		t.Errorf("Deployment scaled to %d before the rollout was Healthy; want 3", ptr.Deref(d.Spec.Replicas, 1))
 	}
 	healthy := waitHealthy(t, k8s, ro, "")
@@ -180,7 +180,7 @@ func TestWorkloadRefScaleDownOnSuccess(t *testing.T) {
 // condition turns True.
 func markPodReady(t *testing.T, k8s client.Client, pod *corev1.Pod) {
 	t.Helper()
-	ctx, cancel := ctxT()
+	ctx, cancel := framework.APIContext()
 	defer cancel()
 	now := time.Now().UTC().Format(time.RFC3339)
 	patch := fmt.Sprintf(`{"status":{"conditions":[{"type":"Ready","status":"True","lastTransitionTime":%q},{"type":"ContainersReady","status":"True","lastTransitionTime":%q}]}}`, now, now)
@@ -200,11 +200,11 @@ func TestWorkloadRefScaleDownProgressively(t *testing.T) {
 	k8s := framework.Client(t)
 	ns := framework.Namespace(t, k8s)
 	dep := newDeployment(ns, "cart", 3, map[string]string{cluster.StageAnnotation: cluster.StageNeverReady})
-	create(t, k8s, dep)
+	framework.Create(t, k8s, dep)
 	history := recordReplicas(t, k8s, dep)
 
 	ro := workloadRollout(ns, "cart", "cart", 3, rampv1alpha1.ScaleDownProgressively)
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	got := waitRollout(t, k8s, ro, "the rollout's 3 pods to exist, none available", func(r *rampv1alpha1.Rollout) bool {
 		return r.Status.ObservedGeneration == r.Generation && r.Status.CurrentPodHash != "" &&
 			r.Status.Replicas == 3 && r.Status.AvailableReplicas == 0
@@ -212,11 +212,11 @@ func TestWorkloadRefScaleDownProgressively(t *testing.T) {
 	hash := got.Status.CurrentPodHash
 	// The reconcile that wrote these counts ran the workload scale-down
 	// before writing them.
-	if d := getDeployment(t, k8s, dep); ptr.Deref(d.Spec.Replicas, 1) != 3 {
+	if d := framework.Get(t, k8s, client.ObjectKeyFromObject(dep), &appsv1.Deployment{}); ptr.Deref(d.Spec.Replicas, 1) != 3 {
 		t.Errorf("Deployment scaled to %d while none of the rollout's pods is available; want 3", ptr.Deref(d.Spec.Replicas, 1))
 	}
 
-	pods := waitList(t, k8s, ns, "the rollout's 3 pods", func(l *corev1.PodList) (bool, string) {
+	pods := framework.WaitList(t, k8s, ns, waitTimeout, "the rollout's 3 pods", func(l *corev1.PodList) (bool, string) {
 		live := livePods(l)
 		return len(live) == 3, describePods(live)
 	}, client.MatchingLabels{rampv1alpha1.LabelPodTemplateHash: hash})
@@ -262,7 +262,7 @@ func TestWorkloadRefToMissingDeploymentStalls(t *testing.T) {
 	ns := framework.Namespace(t, k8s)
 
 	ro := workloadRollout(ns, "late", "late-deployment", 2, rampv1alpha1.ScaleDownNever)
-	create(t, k8s, ro)
+	framework.Create(t, k8s, ro)
 	got := waitRollout(t, k8s, ro, "the rollout to be Stalled with reason InvalidSpec", func(r *rampv1alpha1.Rollout) bool {
 		c := meta.FindStatusCondition(r.Status.Conditions, rampv1alpha1.ConditionStalled)
 		return r.Status.ObservedGeneration == r.Generation && c != nil && c.Status == metav1.ConditionTrue &&
@@ -275,28 +275,16 @@ func TestWorkloadRefToMissingDeploymentStalls(t *testing.T) {
 		}
 	}
 	if got.Status.Phase != rampv1alpha1.RolloutPhaseDegraded || !strings.Contains(got.Status.Message, "spec.workloadRef") {
-		t.Errorf("stalled rollout: %s; want phase Degraded and a message naming spec.workloadRef", describe(got))
+		t.Errorf("stalled rollout: %s; want phase Degraded and a message naming spec.workloadRef", framework.DescribeRollout(got))
 	}
 	waitEvents(t, k8s, ro, "InvalidSpec", 1, "spec.workloadRef")
 	if rss := ownedReplicaSets(listReplicaSets(t, k8s, ns), "late"); len(rss) != 0 {
 		t.Errorf("the stalled rollout made ReplicaSets: %s", describeReplicaSets(rss))
 	}
 
-	create(t, k8s, newDeployment(ns, "late-deployment", 1, nil))
+	framework.Create(t, k8s, newDeployment(ns, "late-deployment", 1, nil))
 	healthy := waitHealthy(t, k8s, ro, "")
 	if healthy.Status.AvailableReplicas != 2 || meta.IsStatusConditionTrue(healthy.Status.Conditions, rampv1alpha1.ConditionStalled) {
-		t.Errorf("after the Deployment appeared: %s; want 2 available pods and not Stalled", describe(healthy))
+		t.Errorf("after the Deployment appeared: %s; want 2 available pods and not Stalled", framework.DescribeRollout(healthy))
 	}
-}
-
-// getDeployment reads the Deployment now.
-func getDeployment(t *testing.T, k8s client.Client, dep *appsv1.Deployment) *appsv1.Deployment {
-	t.Helper()
-	ctx, cancel := ctxT()
-	defer cancel()
-	got := &appsv1.Deployment{}
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(dep), got); err != nil {
-		t.Fatalf("get deployment %s: %v", dep.Name, err)
-	}
-	return got
 }
