@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/rampdev/ramp/test/childproc"
 )
 
 // componentTimeout bounds the wait for one component to become healthy.
@@ -274,7 +276,7 @@ func (c *Cluster) kwokArgs(config string) []string {
 // log tail on timeout.
 func (c *Cluster) waitHealthy(ctx context.Context, p *process, check func(context.Context) error) error {
 	err := poll(ctx, componentTimeout, func(ctx context.Context) error {
-		if p.hasExited() {
+		if p.HasExited() {
 			return permanent(p.exitError())
 		}
 		return check(ctx)
@@ -282,14 +284,14 @@ func (c *Cluster) waitHealthy(ctx context.Context, p *process, check func(contex
 	switch {
 	case err == nil:
 		return nil
-	case p.hasExited():
+	case p.HasExited():
 		if strings.Contains(err.Error(), "address already in use") {
 			return fmt.Errorf("%w: %w", errPortInUse, err)
 		}
 		return err
 	default:
 		return fmt.Errorf("wait for %s to be healthy: %w; last lines of %s:\n%s",
-			p.name, err, p.logPath, tailFile(p.logPath, logTailLines))
+			p.name, err, p.logPath, childproc.TailFile(p.logPath, logTailLines))
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/rampdev/ramp/test/childproc"
 )
 
 // Options configure a plane. The zero value is a plane with one fake node
@@ -107,7 +109,7 @@ type Cluster struct {
 	kubeconfigPath string
 	client         kubernetes.Interface
 
-	launcher *launcher
+	launcher *childproc.Launcher
 
 	mu        sync.Mutex
 	procs     []*process // in start order
@@ -159,7 +161,7 @@ func start(ctx context.Context, opts Options, binDir string) (_ *Cluster, err er
 	if err != nil {
 		return nil, fmt.Errorf("create plane directory: %w", err)
 	}
-	c := &Cluster{opts: opts, dir: dir, logDir: dir, binDir: binDir, launcher: newLauncher()}
+	c := &Cluster{opts: opts, dir: dir, logDir: dir, binDir: binDir, launcher: childproc.NewLauncher()}
 	defer func() {
 		if err != nil {
 			_ = c.Stop()
@@ -238,14 +240,14 @@ func (c *Cluster) Stop() error {
 			leaves.Add(1)
 			go func() {
 				defer leaves.Done()
-				p.stop(stopGrace)
+				p.Stop(stopGrace)
 			}()
 		}
 		leaves.Wait()
 		for i := len(procs) - 1; i >= 0; i-- {
-			procs[i].stop(stopGrace)
+			procs[i].Stop(stopGrace)
 		}
-		c.launcher.close()
+		c.launcher.Close()
 		if err := os.RemoveAll(c.dir); err != nil {
 			c.stopErr = fmt.Errorf("remove plane directory: %w", err)
 		}
@@ -261,7 +263,7 @@ func (c *Cluster) DumpLogs(w io.Writer) {
 	c.mu.Unlock()
 	for _, p := range procs {
 		_, _ = fmt.Fprintf(w, "===== %s (pid %d, %s), last %d lines of %s =====\n%s\n",
-			p.name, p.pid(), p.status(), logTailLines, p.logPath, tailFile(p.logPath, logTailLines))
+			p.name, p.Pid(), p.State(), logTailLines, p.logPath, childproc.TailFile(p.logPath, logTailLines))
 	}
 }
 
@@ -271,14 +273,14 @@ func (c *Cluster) pids() map[string]int {
 	defer c.mu.Unlock()
 	out := map[string]int{}
 	for _, p := range c.procs {
-		out[p.name] = p.pid()
+		out[p.name] = p.Pid()
 	}
 	return out
 }
 
 // logTail returns the last n lines of a component's log.
 func (c *Cluster) logTail(name string, n int) string {
-	return tailFile(filepath.Join(c.logDir, name+".log"), n)
+	return childproc.TailFile(filepath.Join(c.logDir, name+".log"), n)
 }
 
 // freePorts returns n distinct free loopback TCP ports. The listeners are
@@ -322,7 +324,7 @@ func removeStaleDirs(root string) {
 		if err != nil || pid <= 0 || pid == os.Getpid() {
 			continue
 		}
-		if !strings.Contains(e.Name(), "-"+strconv.Itoa(pid)+"-") || processAlive(pid) {
+		if !strings.Contains(e.Name(), "-"+strconv.Itoa(pid)+"-") || childproc.Alive(pid) {
 			continue
 		}
 		_ = os.RemoveAll(dir)

@@ -1,11 +1,9 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +16,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rampdev/ramp/test/childproc"
 )
 
 // orphanHelperEnv makes the test binary start a plane, print its directory
@@ -46,7 +46,7 @@ func waitGone(t *testing.T, pids []int) {
 	eventually(t, 20*time.Second, "component processes gone", func() (bool, string) {
 		var alive []int
 		for _, pid := range pids {
-			if processAlive(pid) {
+			if childproc.Alive(pid) {
 				alive = append(alive, pid)
 			}
 		}
@@ -183,55 +183,24 @@ func TestStartFailureReportsLogAndCleansUp(t *testing.T) {
 func TestChildrenDieWithParent(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), orphanHelperEnv+"=1")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	cmd, fields := childproc.StartHelper(ctx, t, orphanHelperEnv+"=1", "PLANE ")
+	if len(fields) == 0 {
+		t.Fatal("helper printed no plane directory")
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 1)
-	go func() {
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-			if strings.HasPrefix(s.Text(), "PLANE ") {
-				lines <- s.Text()
-				return
-			}
-		}
-		close(lines)
-	}()
-	var line string
-	select {
-	case l, ok := <-lines:
-		if !ok {
-			_ = cmd.Wait()
-			t.Fatalf("helper exited without starting a plane:\n%s", stderr.String())
-		}
-		line = l
-	case <-ctx.Done():
-		t.Fatalf("helper did not start a plane in time:\n%s", stderr.String())
-	}
-
-	fields := strings.Fields(line)
-	dir := fields[1]
+	dir := fields[0]
 	var pids []int
-	for _, f := range fields[2:] {
+	for _, f := range fields[1:] {
 		pid, err := strconv.Atoi(f)
 		if err != nil {
-			t.Fatalf("bad helper line %q", line)
+			t.Fatalf("bad helper line %q", fields)
 		}
 		pids = append(pids, pid)
 	}
 	if len(pids) != 5 {
-		t.Fatalf("want 5 component pids, got %q", line)
+		t.Fatalf("want 5 component pids, got %q", fields)
 	}
 	for _, pid := range pids {
-		if !processAlive(pid) {
+		if !childproc.Alive(pid) {
 			t.Fatalf("component %d not running before the helper is killed", pid)
 		}
 	}

@@ -254,23 +254,9 @@ func TestRemoveStaleDirs(t *testing.T) {
 	}
 }
 
-func TestTailFileAndPrefixWriter(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.log")
-	var b strings.Builder
-	for i := range 150 {
-		fmt.Fprintf(&b, "line %d\n", i)
-	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tail := strings.Split(tailFile(path, 100), "\n")
-	if len(tail) != 100 || tail[0] != "line 50" || tail[99] != "line 149" {
-		t.Fatalf("tail: %d lines, first %q", len(tail), tail[0])
-	}
-	if got := tailFile(filepath.Join(t.TempDir(), "absent"), 5); !strings.Contains(got, "log unavailable") {
-		t.Fatalf("tail of a missing file: %q", got)
-	}
-
+// TestPrefixWriter checks the prefixing of LogWriter output (the log tail
+// is checked in package childproc, TestTailFile).
+func TestPrefixWriter(t *testing.T) {
 	var out strings.Builder
 	pw := &prefixWriter{prefix: "[x] ", w: &out}
 	_, _ = pw.Write([]byte("a\nb"))

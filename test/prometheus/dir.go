@@ -1,14 +1,14 @@
 package prometheus
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/rampdev/ramp/test/childproc"
 )
 
 // dirPrefix starts the name of every server's temporary directory.
@@ -65,7 +65,7 @@ func formatDuration(d time.Duration) string {
 
 // removeStaleDirs removes server directories under root whose owning test
 // process is gone, such as those of a test binary killed by go test -timeout
-// (its prometheus died with it, see launcher).
+// (its prometheus died with it: see package childproc).
 func removeStaleDirs(root string) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -81,15 +81,9 @@ func removeStaleDirs(root string) {
 			continue // being created, or not ours
 		}
 		pid, err := strconv.Atoi(strings.TrimSpace(string(owner)))
-		if err != nil || pid <= 0 || processAlive(pid) {
+		if err != nil || pid <= 0 || childproc.Alive(pid) {
 			continue
 		}
 		_ = os.RemoveAll(dir)
 	}
-}
-
-// processAlive reports whether a process with this pid exists.
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }

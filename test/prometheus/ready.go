@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/rampdev/ramp/test/childproc"
 )
 
 // readyPoll is how often readiness is checked.
@@ -17,7 +19,7 @@ const readyPoll = 100 * time.Millisecond
 
 // waitReady waits until prometheus answers /-/ready and has scraped every
 // target successfully since started, and its up samples can be queried.
-func (s *Server) waitReady(ctx context.Context, p *process, started time.Time) error {
+func (s *Server) waitReady(ctx context.Context, p *childproc.Process, started time.Time) error {
 	client, err := api.NewClient(api.Config{Address: s.Address()})
 	if err != nil {
 		return fmt.Errorf("prometheus client: %w", err)
@@ -27,17 +29,17 @@ func (s *Server) waitReady(ctx context.Context, p *process, started time.Time) e
 	ticker := time.NewTicker(readyPoll)
 	defer ticker.Stop()
 	for {
-		if p.hasExited() {
-			return fmt.Errorf("prometheus exited while starting (%s); last lines of its log:\n%s", p.state(), tail(s.logs.String(), logTailLines))
+		if p.HasExited() {
+			return fmt.Errorf("prometheus exited while starting (%s); last lines of its log:\n%s", state(p), childproc.Tail(s.logs.String(), logTailLines))
 		}
-		ok, state := s.checkReady(ctx, httpClient, promAPI, started)
+		ok, waiting := s.checkReady(ctx, httpClient, promAPI, started)
 		if ok {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("prometheus at %s was not ready in time (%w): %s; last lines of its log:\n%s", s.Address(), ctx.Err(), state, tail(s.logs.String(), logTailLines))
-		case <-p.exited:
+			return fmt.Errorf("prometheus at %s was not ready in time (%w): %s; last lines of its log:\n%s", s.Address(), ctx.Err(), waiting, childproc.Tail(s.logs.String(), logTailLines))
+		case <-p.Exited():
 		case <-ticker.C:
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rampdev/ramp/test/childproc"
 )
 
 // DefaultBinary is where Debian's prometheus package installs the server.
@@ -49,11 +51,11 @@ type Server struct {
 	opts     Options
 	dir      string // holds prometheus.yml, data/ and the owner file
 	port     int
-	launcher *launcher
+	launcher *childproc.Launcher
 	logs     *logBuffer
 
 	mu      sync.Mutex
-	proc    *process // the current run; nil before the first
+	proc    *childproc.Process // the current run; nil before the first
 	stopped bool
 }
 
@@ -81,7 +83,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: opts, dir: dir, launcher: newLauncher(), logs: &logBuffer{}}
+	s := &Server{opts: opts, dir: dir, launcher: childproc.NewLauncher(), logs: &logBuffer{}}
 	// A free port can be taken between choosing it and prometheus binding
 	// it; then prometheus exits, and another port is tried.
 	for attempt := 1; ; attempt++ {
@@ -112,7 +114,7 @@ func (s *Server) Kill() {
 	p := s.proc
 	s.mu.Unlock()
 	if p != nil {
-		p.kill()
+		p.Kill()
 		s.logs.mark("prometheus killed")
 	}
 }
@@ -125,10 +127,10 @@ func (s *Server) Restart(ctx context.Context) error {
 	p, stopped := s.proc, s.stopped
 	s.mu.Unlock()
 	if stopped {
-		return errLauncherClosed
+		return errStopped
 	}
 	if p != nil {
-		p.stop(stopGrace)
+		p.Stop(stopGrace)
 	}
 	return s.run(ctx)
 }
@@ -145,10 +147,10 @@ func (s *Server) Stop() {
 	p := s.proc
 	s.mu.Unlock()
 	if p != nil {
-		p.stop(stopGrace)
+		p.Stop(stopGrace)
 		s.logs.mark("prometheus stopped")
 	}
-	s.launcher.close()
+	s.launcher.Close()
 	_ = os.RemoveAll(s.dir)
 }
 
@@ -156,12 +158,12 @@ func (s *Server) Stop() {
 // prometheus (the last MiB) to w, such as when a test failed.
 func (s *Server) DumpLogs(w io.Writer) {
 	s.mu.Lock()
-	state := "never started"
+	what := "never started"
 	if s.proc != nil {
-		state = s.proc.state()
+		what = state(s.proc)
 	}
 	s.mu.Unlock()
-	_, _ = fmt.Fprintf(w, "--- prometheus at %s (%s) ---\n%s--- end of prometheus log ---\n", s.Address(), state, s.logs.String())
+	_, _ = fmt.Fprintf(w, "--- prometheus at %s (%s) ---\n%s--- end of prometheus log ---\n", s.Address(), what, s.logs.String())
 }
 
 // run starts one prometheus process and waits until it is ready.
@@ -183,7 +185,7 @@ func (s *Server) run(ctx context.Context) error {
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
-		return errLauncherClosed
+		return errStopped
 	}
 	p, err := startProcess(s.launcher, s.opts.Binary, args, s.logs)
 	if err != nil {
@@ -193,7 +195,7 @@ func (s *Server) run(ctx context.Context) error {
 	s.proc = p
 	s.mu.Unlock()
 	if err := s.waitReady(ctx, p, started); err != nil {
-		p.stop(stopGrace)
+		p.Stop(stopGrace)
 		if strings.Contains(s.logs.since(marker), "address already in use") {
 			return fmt.Errorf("%w: %w", errPortTaken, err)
 		}

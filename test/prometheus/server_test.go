@@ -42,7 +42,7 @@ func TestErrorRatioKillRestartStop(t *testing.T) {
 	traffic.SetErrorRatio(0.5)
 	waitForRatio(t, s, "checkout", 0.5)
 
-	pid := s.proc.pid()
+	pid := s.proc.Pid()
 	s.Stop()
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("prometheus (pid %d) still exists after Stop: kill -0 says %v", pid, err)

@@ -3,7 +3,6 @@ package controller
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -99,7 +98,7 @@ func TestLeaderFailover(t *testing.T) {
 	if !strings.Contains(a.out.String(), "Successfully acquired lease") {
 		leader, follower = b, a
 	}
-	leader.kill(syscall.SIGKILL)
+	leader.Kill()
 
 	framework.WaitFor(t, k8s, client.ObjectKey{Namespace: ns, Name: manager.DefaultLeaderElectionID},
 		&coordinationv1.Lease{}, waitTimeout, "the other replica to take the Lease",
@@ -160,7 +159,7 @@ func TestBadFlagsFail(t *testing.T) {
 	t.Parallel()
 	p := startController(t, "--log-format=xml")
 	select {
-	case <-p.done:
+	case <-p.Exited():
 	case <-time.After(30 * time.Second):
 		t.Fatal("ramp-controller kept running with --log-format=xml")
 	}

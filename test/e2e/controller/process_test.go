@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,39 +9,25 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rampdev/ramp/test/childproc"
 	"github.com/rampdev/ramp/test/cluster"
 )
 
 // controllerProcess is a running ramp-controller.
 type controllerProcess struct {
+	*childproc.Process
 	cmd         *exec.Cmd
 	metricsAddr string
 	healthAddr  string
-	out         *syncBuffer
-	done        chan struct{}
+	out         *childproc.LogBuffer
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer process and a reader test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// maxOutput is how much of a controller's output a test keeps: more than a
+// test's run writes, so that no line a test looks for is dropped.
+const maxOutput = 64 << 20
 
 // handedOut holds the addresses freeAddr returned, so that two processes of
 // this test binary never get the same port (the kernel readily hands a just
@@ -75,8 +60,7 @@ func startController(t *testing.T, args ...string) *controllerProcess {
 	p := &controllerProcess{
 		metricsAddr: freeAddr(t),
 		healthAddr:  freeAddr(t),
-		out:         &syncBuffer{},
-		done:        make(chan struct{}),
+		out:         &childproc.LogBuffer{MaxBytes: maxOutput},
 	}
 	all := append([]string{
 		"--kubeconfig", c.KubeconfigPath(),
@@ -87,37 +71,22 @@ func startController(t *testing.T, args ...string) *controllerProcess {
 	p.cmd = exec.Command(controllerBinary, all...)
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = p.out
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
+	// The launcher starts the controller with Pdeathsig from a thread that
+	// lives until the controller has exited.
+	launcher := childproc.NewLauncher()
+	var err error
+	if p.Process, err = launcher.StartProcess(p.cmd); err != nil {
+		launcher.Close()
 		t.Fatalf("start ramp-controller: %v", err)
 	}
-	go func() {
-		_ = p.cmd.Wait()
-		close(p.done)
-	}()
 	t.Cleanup(func() {
-		p.kill(syscall.SIGTERM)
+		p.Stop(10 * time.Second)
+		launcher.Close()
 		if t.Failed() {
 			t.Logf("ramp-controller %s output:\n%s", strings.Join(args, " "), p.out.String())
 		}
 	})
 	return p
-}
-
-// kill sends sig and waits for the process to exit (SIGKILL after 10s).
-func (p *controllerProcess) kill(sig syscall.Signal) {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(sig)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
 }
 
 // get fetches a path of one of the controller's endpoints.
@@ -150,7 +119,7 @@ func (p *controllerProcess) waitEndpoint(t *testing.T, addr, path, want string) 
 		}
 		last = fmt.Sprintf("status %d, error %v", code, err)
 		select {
-		case <-p.done:
+		case <-p.Exited():
 			t.Fatalf("ramp-controller exited while waiting for %s:\n%s", path, p.out.String())
 		case <-ctx.Done():
 			t.Fatalf("%s never answered with %q; last: %s", path, want, last)

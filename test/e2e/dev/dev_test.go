@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampdev/ramp/test/childproc"
 	"github.com/rampdev/ramp/test/cluster"
 )
 
@@ -68,8 +69,11 @@ func TestDevStartsPlaneAndCleansUpOnInterrupt(t *testing.T) {
 	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	// The launcher starts dev with Pdeathsig from a thread that lives until
+	// the test's end, after dev has exited or been killed.
+	launcher := childproc.NewLauncher()
+	t.Cleanup(launcher.Close)
+	if err := launcher.Start(cmd); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
