@@ -114,9 +114,10 @@ type AnalysisRunStatus struct {
 	// +optional
 	Message string `json:"message,omitempty"`
 
-	// StartedAt is when the first measurement was scheduled.
+	// StartedAt is when the first measurement was scheduled (with
+	// microseconds, as measurement schedules may be below a second).
 	// +optional
-	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	StartedAt *metav1.MicroTime `json:"startedAt,omitempty"`
 
 	// CompletedAt is when the run reached a final phase.
 	// +optional
@@ -230,15 +231,15 @@ type Measurement struct {
 
 	// StartedAt is when the measurement began.
 	// +optional
-	StartedAt *metav1.Time `json:"startedAt,omitempty"`
+	StartedAt *metav1.MicroTime `json:"startedAt,omitempty"`
 
 	// FinishedAt is when the measurement ended.
 	// +optional
-	FinishedAt *metav1.Time `json:"finishedAt,omitempty"`
+	FinishedAt *metav1.MicroTime `json:"finishedAt,omitempty"`
 
 	// ResumeAt is when a running measurement (such as a Job) is checked again.
 	// +optional
-	ResumeAt *metav1.Time `json:"resumeAt,omitempty"`
+	ResumeAt *metav1.MicroTime `json:"resumeAt,omitempty"`
 
 	// Value is the measured value as text, such as 0.012 or [0.01,0.02].
 	// +optional

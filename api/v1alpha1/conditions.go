@@ -43,9 +43,11 @@ const (
 	ReasonSpecPaused = "SpecPaused"
 	// ReasonAborted: the update was aborted by a person or by a failed analysis.
 	ReasonAborted = "Aborted"
-	// ReasonAnalysisFailed: an analysis failed and the update was rolled back.
+	// ReasonAnalysisFailed: an analysis failed or errored and the update was
+	// rolled back (the Stalled and Ready conditions carry it).
 	ReasonAnalysisFailed = "AnalysisFailed"
-	// ReasonAnalysisInconclusive: an analysis was inconclusive and the rollout waits for a person.
+	// ReasonAnalysisInconclusive: an analysis was inconclusive and the
+	// rollout waits for a person (the Paused condition carries it).
 	ReasonAnalysisInconclusive = "AnalysisInconclusive"
 	// ReasonProgressDeadlineExceeded: no progress within progressDeadlineSeconds.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"

@@ -186,8 +186,9 @@ type AnalysisRunHistory struct {
 	// +optional
 	SuccessfulRunHistoryLimit *int32 `json:"successfulRunHistoryLimit,omitempty"`
 
-	// UnsuccessfulRunHistoryLimit is the number of failed, errored,
-	// inconclusive or terminated AnalysisRuns kept. Defaults to 5.
+	// UnsuccessfulRunHistoryLimit is the number of failed, errored or
+	// inconclusive AnalysisRuns kept. Defaults to 5. (A run stopped because
+	// the update moved on ends Successful and counts as successful.)
 	// +kubebuilder:default=5
 	// +kubebuilder:validation:Minimum=0
 	// +optional

@@ -122,7 +122,7 @@ func (r *Reconciler) measure(ctx context.Context, run *rampv1alpha1.AnalysisRun,
 		return time.Time{}
 	}
 	if st.StartedAt == nil {
-		st.StartedAt = metaTime(now)
+		st.StartedAt = microTime(now)
 	}
 	var wake time.Time
 	soon := func(t time.Time) {
@@ -192,7 +192,7 @@ func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.Anal
 	finish := func(phase rampv1alpha1.AnalysisPhase, value, message string, metadata map[string]string) {
 		record(res, rampv1alpha1.Measurement{
 			Phase: phase, Value: value, Message: message, Metadata: metadata,
-			StartedAt: metaTime(now), FinishedAt: metaTime(r.now()),
+			StartedAt: microTime(now), FinishedAt: microTime(r.now()),
 		}, s.retention)
 	}
 	if argsErr != nil {
@@ -235,10 +235,10 @@ func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.Anal
 		if req.Measurement == nil {
 			start(res, rampv1alpha1.Measurement{
 				Phase: rampv1alpha1.AnalysisPhaseRunning, Value: out.Text, Message: out.Message, Metadata: out.Metadata,
-				StartedAt: metaTime(now), ResumeAt: metaTime(now.Add(resumeEvery)),
+				StartedAt: microTime(now), ResumeAt: microTime(now.Add(resumeEvery)),
 			}, s.retention)
 		} else {
-			req.Measurement.ResumeAt = metaTime(now.Add(resumeEvery))
+			req.Measurement.ResumeAt = microTime(now.Add(resumeEvery))
 		}
 		return
 	}
@@ -275,7 +275,7 @@ func (r *Reconciler) stopRunning(ctx context.Context, run *rampv1alpha1.Analysis
 	now := r.now()
 	cur.Phase = rampv1alpha1.AnalysisPhaseSuccessful
 	cur.Message = "stopped: the run was terminated"
-	cur.FinishedAt = metaTime(now)
+	cur.FinishedAt = microTime(now)
 	cur.ResumeAt = nil
 	res.Count++
 	res.Successful++

@@ -290,8 +290,15 @@ func runningMessage(st *rampv1alpha1.AnalysisRunStatus) string {
 	return "Measuring: " + strings.Join(parts, "; ")
 }
 
-// now is a metav1 time for status.
+// metaTime is a time for status, to the second.
 func metaTime(t time.Time) *metav1.Time {
 	mt := metav1.NewTime(t)
+	return &mt
+}
+
+// microTime is a time for status, to the microsecond: measurement times,
+// which schedules below a second rely on.
+func microTime(t time.Time) *metav1.MicroTime {
+	mt := metav1.NewMicroTime(t)
 	return &mt
 }

@@ -53,10 +53,39 @@ func (r *Reconciler) loadRuns(ctx context.Context, s *scope) error {
 			s.runs = append(s.runs, run)
 		}
 	}
-	sort.SliceStable(s.runs, func(i, j int) bool {
-		return s.runs[j].CreationTimestamp.Before(&s.runs[i].CreationTimestamp)
-	})
+	sort.SliceStable(s.runs, func(i, j int) bool { return newerRun(s, s.runs[i], s.runs[j]) })
 	return nil
+}
+
+// newerRun orders runs newest first: by creation time, and within the same
+// second (the precision of creation timestamps) by the revision of their
+// version, then by step.
+func newerRun(s *scope, a, b *rampv1alpha1.AnalysisRun) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return b.CreationTimestamp.Before(&a.CreationTimestamp)
+	}
+	revision := func(run *rampv1alpha1.AnalysisRun) int64 {
+		for _, rs := range s.replicaSets {
+			if hashOf(rs) == run.Labels[rampv1alpha1.LabelPodTemplateHash] {
+				return revisionOf(rs)
+			}
+		}
+		return 0
+	}
+	if ra, rb := revision(a), revision(b); ra != rb {
+		return ra > rb
+	}
+	step := func(run *rampv1alpha1.AnalysisRun) int {
+		n, err := strconv.Atoi(run.Labels[labelAnalysisStep])
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	if sa, sb := step(a), step(b); sa != sb {
+		return sa > sb
+	}
+	return a.Name > b.Name
 }
 
 // runNamed returns the rollout's run of that name, or nil.
@@ -82,17 +111,12 @@ func runFits(run *rampv1alpha1.AnalysisRun, hash, kind string, index int32) bool
 }
 
 // adoptable reports whether a run found without a record in status can be
-// taken up (created just before a crash), rather than started again: it
-// was not stopped and did not end badly.
+// taken up rather than started again: one created just before a crash, or
+// whose status write was lost. Runs of earlier attempts are never taken up:
+// every run that stops being current is marked terminated (see
+// reconcileAnalysisRuns), whatever its phase.
 func adoptable(run *rampv1alpha1.AnalysisRun) bool {
-	if run.Spec.Terminate {
-		return false
-	}
-	switch run.Status.Phase {
-	case rampv1alpha1.AnalysisPhaseFailed, rampv1alpha1.AnalysisPhaseError, rampv1alpha1.AnalysisPhaseInconclusive:
-		return false
-	}
-	return true
+	return !run.Spec.Terminate
 }
 
 // ensureRun returns the run of kind (and step index) for the current
@@ -139,10 +163,14 @@ func runName(s *scope, kind string, index int32) string {
 	return name
 }
 
+// analysisAbortPrefix starts status.abortedBy when an analysis aborted the
+// update.
+const analysisAbortPrefix = "analysis run "
+
 // abortForRun aborts the update because of a run that failed, with the
 // run's own explanation.
 func abortForRun(s *scope, run *rampv1alpha1.AnalysisRun) {
-	abortUpdate(s, fmt.Sprintf("analysis run %s (%s): %s", run.Name, run.Status.Phase, run.Status.Message))
+	abortUpdate(s, fmt.Sprintf("%s%s (%s): %s", analysisAbortPrefix, run.Name, run.Status.Phase, run.Status.Message))
 }
 
 // stepAnalysis starts or reads the analysis of a step. A failed or errored
@@ -190,7 +218,8 @@ func (r *Reconciler) backgroundAnalysis(ctx context.Context, s *scope, out *step
 
 // reconcileAnalysisRuns stops the runs that are no longer wanted (the
 // update was promoted, aborted or superseded, or the step moved on) and
-// deletes finished runs beyond the history limits.
+// deletes finished runs beyond the history limits. A finished run is marked
+// terminated too, so it is never taken for the current attempt's.
 func (r *Reconciler) reconcileAnalysisRuns(ctx context.Context, s *scope) error {
 	st := &s.rollout.Status
 	inFlight := st.StableRS != s.hash && !st.Abort
@@ -200,7 +229,7 @@ func (r *Reconciler) reconcileAnalysisRuns(ctx context.Context, s *scope) error 
 		current[st.Canary.CurrentBackgroundAnalysisRun] = true
 	}
 	for _, run := range s.runs {
-		if run.Status.Phase.Completed() || run.Spec.Terminate || current[run.Name] {
+		if run.Spec.Terminate || current[run.Name] {
 			continue
 		}
 		patch := []byte(`{"spec":{"terminate":true}}`)

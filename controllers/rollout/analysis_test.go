@@ -147,9 +147,13 @@ func TestRunNamesAndAdoption(t *testing.T) {
 	if !adoptable(run) {
 		t.Error("a fresh run is not adoptable")
 	}
-	run.Status.Phase = rampv1alpha1.AnalysisPhaseFailed
+	run.Status.Phase = rampv1alpha1.AnalysisPhaseInconclusive
+	if !adoptable(run) {
+		t.Error("a run whose status write was lost is not taken up once it ended")
+	}
+	run.Spec.Terminate = true
 	if adoptable(run) {
-		t.Error("a failed run from an earlier attempt would be taken up again")
+		t.Error("a run of an earlier attempt (terminated) would be taken up again")
 	}
 }
 

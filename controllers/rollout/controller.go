@@ -195,6 +195,7 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1a
 	if !equality.Semantic.DeepEqual(before.Status, ro.Status) {
 		patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
 		if err := r.Client.Status().Patch(ctx, ro, patch); err != nil {
+			r.emit(s, true)
 			if apierrors.IsConflict(err) {
 				// The rollout changed under us; its new version is queued.
 				return nil

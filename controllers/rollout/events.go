@@ -42,6 +42,17 @@ type event struct {
 	eventType, reason, action, note string
 }
 
+// sideEffects are the reasons of Events about a write already made to
+// another object (a ReplicaSet scaled, a run created): they are recorded
+// even when the status write that follows fails, because a retry will not
+// make that write again. Events about status transitions are recorded only
+// with their status, so a retry does not repeat them.
+var sideEffects = map[string]bool{
+	reasonScaledReplicaSet: true, reasonReplicaSetCreated: true, reasonReplicaSetDeleted: true,
+	reasonAdopted: true, reasonServiceSwitched: true, reasonPodsRestarted: true,
+	reasonScaledWorkload: true, reasonAnalysisStarted: true,
+}
+
 // event queues an Event on the rollout.
 func (s *scope) event(eventType, reason, action, format string, args ...any) {
 	s.events = append(s.events, event{eventType: eventType, reason: reason, action: action, note: fmt.Sprintf(format, args...)})
@@ -73,10 +84,19 @@ func (r *Reconciler) recordEvents(s *scope, before *rampv1alpha1.RolloutStatus) 
 	} else if s.stalled != nil && st.Message != before.Message {
 		s.event(eventWarning, reasonInvalidSpec, "Validate", "%s", st.Message)
 	}
+	r.emit(s, false)
+}
+
+// emit records the queued Events; with onlySideEffects, only those about
+// writes already made.
+func (r *Reconciler) emit(s *scope, onlySideEffects bool) {
 	if r.Recorder == nil {
 		return
 	}
 	for _, e := range s.events {
+		if onlySideEffects && !sideEffects[e.reason] {
+			continue
+		}
 		r.Recorder.Eventf(s.rollout, nil, e.eventType, e.reason, e.action, "%s", e.note)
 	}
 }

@@ -105,6 +105,8 @@ func basePhase(s *scope) (rampv1alpha1.RolloutPhase, string, string) {
 	switch {
 	case s.stalled != nil:
 		return rampv1alpha1.RolloutPhaseDegraded, s.stalled.reason, s.stalled.message
+	case st.Abort && strings.HasPrefix(st.AbortedBy, analysisAbortPrefix):
+		return rampv1alpha1.RolloutPhaseDegraded, rampv1alpha1.ReasonAnalysisFailed, abortMessage(s)
 	case st.Abort:
 		return rampv1alpha1.RolloutPhaseDegraded, rampv1alpha1.ReasonAborted, abortMessage(s)
 	case isHealthy(s):
@@ -113,6 +115,8 @@ func basePhase(s *scope) (rampv1alpha1.RolloutPhase, string, string) {
 	case ro.Spec.Paused:
 		return rampv1alpha1.RolloutPhasePaused, rampv1alpha1.ReasonSpecPaused,
 			fmt.Sprintf("Paused by spec.paused at %s; set it to false (kubectl ramp resume %s) to continue", stepLabel(s), ro.Name)
+	case findPause(st, rampv1alpha1.PauseReasonInconclusiveAnalysis) != nil:
+		return rampv1alpha1.RolloutPhasePaused, rampv1alpha1.ReasonAnalysisInconclusive, pauseMessage(s)
 	case len(st.PauseConditions) > 0:
 		return rampv1alpha1.RolloutPhasePaused, rampv1alpha1.ReasonPaused, pauseMessage(s)
 	}
@@ -165,6 +169,14 @@ func pauseMessage(s *scope) string {
 				cond.StartTime.Add(d).UTC().Format(time.RFC3339), podCounts(s))
 		}
 		return fmt.Sprintf("Paused at %s (%s): run kubectl ramp promote %s to continue", stepLabel(s), podCounts(s), s.rollout.Name)
+	}
+	if findPause(st, rampv1alpha1.PauseReasonInconclusiveAnalysis) != nil {
+		for _, name := range []string{st.Canary.CurrentStepAnalysisRun, st.Canary.CurrentBackgroundAnalysisRun} {
+			if run := s.runNamed(name); run != nil && run.Status.Phase == rampv1alpha1.AnalysisPhaseInconclusive {
+				return fmt.Sprintf("Paused (InconclusiveAnalysis) at %s: analysis run %s is inconclusive: %s; run kubectl ramp promote %s to go on or kubectl ramp abort %s to roll back",
+					stepLabel(s), run.Name, run.Status.Message, s.rollout.Name, s.rollout.Name)
+			}
+		}
 	}
 	reasons := make([]string, 0, len(st.PauseConditions))
 	for _, c := range st.PauseConditions {
