@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/rampdev/ramp/analysis"
 	"github.com/rampdev/ramp/analysis/job"
@@ -97,6 +99,12 @@ func NewScheme() (*runtime.Scheme, error) {
 	}
 	if err := rampv1alpha1.AddToScheme(s); err != nil {
 		return nil, fmt.Errorf("add Ramp kinds to scheme: %w", err)
+	}
+	if err := gatewayv1.Install(s); err != nil {
+		return nil, fmt.Errorf("add Gateway API kinds to scheme: %w", err)
+	}
+	if err := istionetworkingv1.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("add Istio kinds to scheme: %w", err)
 	}
 	return s, nil
 }
