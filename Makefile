@@ -48,7 +48,7 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code (zz_generated.deepcopy.go)
 manifests: $(CONTROLLER_GEN) ## Generate CRDs into charts/ramp/crds and RBAC from the code's markers.
 	$(CONTROLLER_GEN) crd:generateEmbeddedObjectMeta=true paths=./api/... output:crd:artifacts:config=charts/ramp/crds
 	$(GO) run ./hack/crdpostprocess charts/ramp/crds
-	$(CONTROLLER_GEN) rbac:roleName=ramp-controller paths=./cmd/... paths=./controllers/... paths=./internal/... output:rbac:artifacts:config=charts/ramp/files/rbac
+	$(CONTROLLER_GEN) rbac:roleName=ramp-controller paths=./cmd/... paths=./controllers/... paths=./internal/... paths=./trafficrouting/... output:rbac:artifacts:config=charts/ramp/files/rbac
 
 .PHONY: fmt
 fmt: ## Format the Go code.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -41,14 +42,22 @@ type Config struct {
 type Router interface {
 	// Name names the router in messages, such as "gatewayAPI".
 	Name() string
+	// Check reads every object the router would write and returns a
+	// *RouteError when one is missing or cannot carry the split, without
+	// writing anything. A Rollout with several routers checks them all
+	// before any writes.
+	Check(ctx context.Context) error
 	// SetWeight sends weight percent of the traffic (0 to 100) to the
 	// canary and the rest to the stable version.
 	SetWeight(ctx context.Context, weight int32) (changed bool, err error)
-	// SetHeaderRoute adds (or, without match, removes) a managed route
-	// sending requests whose headers match to the canary.
+	// SetHeaderRoute makes the managed route route.Name send requests
+	// whose headers match to the canary. A managed route name holds one
+	// route at a time: this replaces a mirror route of that name, and
+	// without match it removes whatever the name holds.
 	SetHeaderRoute(ctx context.Context, route *rampv1alpha1.SetHeaderRoute) (changed bool, err error)
-	// SetMirrorRoute adds (or, without match, removes) a managed route
-	// copying matching requests to the canary.
+	// SetMirrorRoute makes the managed route route.Name copy matching
+	// requests to the canary, replacing a header route of that name;
+	// without match it removes whatever the name holds.
 	SetMirrorRoute(ctx context.Context, route *rampv1alpha1.SetMirrorRoute) (changed bool, err error)
 	// RemoveManagedRoutes removes every route Ramp added.
 	RemoveManagedRoutes(ctx context.Context) (changed bool, err error)
@@ -60,6 +69,38 @@ type Router interface {
 // Factory builds the Router of one kind when cfg.Routing asks for it, and
 // returns nil otherwise.
 type Factory func(cfg Config) Router
+
+// Plugin is one kind of data plane, as the controller sees it: how to build
+// its Router and which objects its Routers read, so that a change to one of
+// them (created, fixed, or edited by someone else) reconciles the Rollouts
+// that name it. Each router package exports one; the routers package lists
+// them.
+type Plugin struct {
+	// Name names the kind, such as "gatewayAPI".
+	Name string
+	// New builds the Router.
+	New Factory
+	// Kinds are the kinds of object the Routers read and patch. The
+	// controller watches those the API server serves.
+	Kinds []schema.GroupVersionKind
+	// Objects lists the objects of Kinds that routing names (in the
+	// Rollout's namespace); none when routing does not ask for this kind.
+	Objects func(routing *rampv1alpha1.RolloutTrafficRouting) []ObjectRef
+}
+
+// ObjectRef names one object a Router reads, in the Rollout's namespace.
+type ObjectRef struct {
+	// Kind is the object's kind, one of its Plugin's Kinds.
+	Kind schema.GroupKind
+	// Name is the object's name.
+	Name string
+}
+
+// IndexKey is the key under which the controller indexes the Rollouts that
+// name the object: kind.group/name.
+func (o ObjectRef) IndexKey() string {
+	return o.Kind.String() + "/" + o.Name
+}
 
 // RouteError is a route that cannot carry the canary's traffic as the spec
 // says: missing, or without the two Services among its backends. The

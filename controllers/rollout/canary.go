@@ -227,10 +227,23 @@ func scaleTargets(plan []planEntry) []scaleTarget {
 // holds more pods than the planner allowed, even for a moment or when a
 // later write fails.
 func (r *Reconciler) applyPlan(ctx context.Context, s *scope, plan []planEntry) error {
+	return r.applyPlanSurge(ctx, s, plan, s.surge)
+}
+
+// applyPlanSurge is applyPlan with another surge allowance (a routed
+// canary runs beside a full stable version).
+func (r *Reconciler) applyPlanSurge(ctx context.Context, s *scope, plan []planEntry, surge int32) error {
 	if err := r.syncTemplateMetadata(ctx, s); err != nil {
 		return err
 	}
-	next := planScale(scaleTargets(plan), s.replicas, s.surge, s.unavailable)
+	for i := range plan {
+		// A version kept up after a promotion or an abort waits for its
+		// scale-down deadline.
+		if plan[i].target < ptr.Deref(plan[i].rs.Spec.Replicas, 0) && heldUp(s, plan[i].rs) {
+			plan[i].target = ptr.Deref(plan[i].rs.Spec.Replicas, 0)
+		}
+	}
+	next := planScale(scaleTargets(plan), s.replicas, surge, s.unavailable)
 	for _, down := range []bool{true, false} {
 		for i, e := range plan {
 			if (next[i] < ptr.Deref(e.rs.Spec.Replicas, 0)) != down {
@@ -244,8 +257,8 @@ func (r *Reconciler) applyPlan(ctx context.Context, s *scope, plan []planEntry) 
 	return nil
 }
 
-// reconcileStrategy walks the canary steps and scales the ReplicaSets for
-// the step the rollout is at.
+// reconcileStrategy walks the canary steps and scales the ReplicaSets (and,
+// with a traffic router, sets the routes) for the step the rollout is at.
 func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 	st := &s.rollout.Status
 	steps := s.rollout.Spec.Strategy.Canary.Steps
@@ -258,18 +271,27 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 		st.CurrentStepIndex = ptr.To(int32(len(steps)))
 		s.stableRS = s.newRS
 	}
+	r.buildRouters(s)
+	if s.rollout.Spec.Strategy.Canary.TrafficRouting != nil && !routed(s) {
+		return stall(s, "spec.strategy.canary.trafficRouting: no router of this controller handles it; set gatewayAPI or istio")
+	}
+	if err := r.checkRouters(ctx, s); err != nil {
+		return err
+	}
+	if !st.Abort {
+		if err := r.releaseHold(ctx, s.newRS); err != nil {
+			return err
+		}
+	}
 	switch {
 	case st.StableRS == s.hash:
-		setWeights(s, -1)
-		return r.applyPlan(ctx, s, stablePlan(s))
+		return r.holdStable(ctx, s)
 	case st.Abort:
-		setWeights(s, 0)
-		return r.applyPlan(ctx, s, abortPlan(s))
+		return r.holdAborted(ctx, s)
 	case s.rollout.Spec.Paused:
 		// Hold the weight of the current step, without moving on.
-		w := weightAt(steps, ptr.Deref(st.CurrentStepIndex, 0))
-		setWeights(s, w)
-		return r.applyPlan(ctx, s, canaryPlan(s, w))
+		index := ptr.Deref(st.CurrentStepIndex, 0)
+		return r.hold(ctx, s, weightAt(steps, index), index)
 	}
 
 	var out stepOutcome
@@ -278,7 +300,7 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 	} else {
 		var err error
 		out, err = advanceSteps(st, steps, s.now, stepChecks{
-			reached: func(weight int32) bool { return scaleDone(scaleTargets(canaryPlan(s, weight))) },
+			reached: func(weight, index int32) bool { return r.reached(s, weight, index) },
 			analyze: func(index int32, a *rampv1alpha1.RolloutAnalysis) (rampv1alpha1.AnalysisPhase, error) {
 				return r.stepAnalysis(ctx, s, index, a)
 			},
@@ -294,8 +316,7 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 	}
 	if st.Abort {
 		// An analysis failed: back to the stable version.
-		setWeights(s, 0)
-		return r.applyPlan(ctx, s, abortPlan(s))
+		return r.holdAborted(ctx, s)
 	}
 	for _, i := range out.completed {
 		s.event(eventNormal, reasonStepCompleted, "Step", "Step %d of %d completed (%s)", i+1, len(steps), describeStep(steps[i]))
@@ -309,13 +330,101 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 	if !out.wakeAt.IsZero() {
 		s.requeueAt(out.wakeAt)
 	}
+	last := int32(len(steps))
 	if !out.done {
-		setWeights(s, out.weight)
-		return r.applyPlan(ctx, s, canaryPlan(s, out.weight))
+		return r.hold(ctx, s, out.weight, ptr.Deref(st.CurrentStepIndex, 0))
 	}
+	if routed(s) && !routedReached(s, 100, last) {
+		// Before the canary becomes stable, all traffic goes to it, at
+		// full size.
+		return r.hold(ctx, s, 100, last)
+	}
+	return r.promote(ctx, s)
+}
 
-	// Every step is done: the update becomes the stable version.
+// reached reports whether the pods (and, with a router, the routes) are at
+// weight for step index.
+func (r *Reconciler) reached(s *scope, weight, index int32) bool {
+	if routed(s) {
+		return routedReached(s, weight, index)
+	}
+	return scaleDone(scaleTargets(canaryPlan(s, weight)))
+}
+
+// hold keeps the rollout at weight for step index.
+func (r *Reconciler) hold(ctx context.Context, s *scope, weight, index int32) error {
+	if routed(s) {
+		return r.holdRouted(ctx, s, weight, index)
+	}
+	setWeights(s, weight)
+	return r.applyPlan(ctx, s, canaryPlan(s, weight))
+}
+
+// holdStable runs the stable version: all traffic to it, no managed
+// routes, the others drained (an old version kept up for its scale-down
+// delay first).
+func (r *Reconciler) holdStable(ctx context.Context, s *scope) error {
+	if routed(s) {
+		if err := r.resetRoutes(ctx, s); err != nil {
+			return err
+		}
+		s.rollout.Status.Canary.Weights = nil
+	} else {
+		setWeights(s, -1)
+	}
+	return r.applyPlan(ctx, s, stablePlan(s))
+}
+
+// holdAborted sends everything back to the stable version: with a router
+// the weight returns to 0 at once (once the stable version is at full size,
+// with dynamicStableScale) and the canary stays up for
+// abortScaleDownDelaySeconds.
+func (r *Reconciler) holdAborted(ctx context.Context, s *scope) error {
+	c := s.rollout.Spec.Strategy.Canary
+	if !routed(s) {
+		setWeights(s, 0)
+		return r.applyPlan(ctx, s, abortPlan(s))
+	}
+	stableReady := s.stableRS != nil && s.stableRS.Status.AvailableReplicas >= s.replicas
+	if !ptr.Deref(c.DynamicStableScale, false) || stableReady {
+		if err := r.resetRoutes(ctx, s); err != nil {
+			return err
+		}
+		delay := delaySeconds(c.AbortScaleDownDelaySeconds, rampv1alpha1.DefaultAbortScaleDownDelaySeconds)
+		if c.AbortScaleDownDelaySeconds != nil && *c.AbortScaleDownDelaySeconds == 0 {
+			delay = -1
+		}
+		if err := r.keepUntil(ctx, s, s.newRS, delay); err != nil {
+			return err
+		}
+	} else if err := r.setRouteWeight(ctx, s, routeWeight(s)); err != nil {
+		return err
+	}
+	plan, canary := abortPlan(s), int32(0)
+	if s.newRS != nil {
+		canary = ptr.Deref(s.newRS.Spec.Replicas, 0)
+	}
+	if routeWeight(s) > 0 {
+		// The routes still send the canary traffic (the stable version
+		// is growing back first): it keeps its pods.
+		for i := range plan {
+			if plan[i].rs == s.newRS {
+				plan[i].target = canary
+			}
+		}
+	}
+	return r.applyPlanSurge(ctx, s, plan, s.surge+canary)
+}
+
+// promote makes the update the stable version once every step is done.
+// With a router, the stable Service is switched to it first, then the
+// routes send all traffic through the stable Service, and the old version
+// stays up for scaleDownDelaySeconds.
+func (r *Reconciler) promote(ctx context.Context, s *scope) error {
+	st := &s.rollout.Status
+	steps := s.rollout.Spec.Strategy.Canary.Steps
 	full := st.PromoteFull
+	old := s.stableRS
 	st.StableRS = s.hash
 	st.CurrentStepIndex = ptr.To(int32(len(steps)))
 	st.PromoteFull = false
@@ -329,8 +438,16 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 		how = "at once (promote --full)"
 	}
 	s.event(eventNormal, reasonPromoted, "Promote", "Revision %s promoted %s: it is now the stable version", revisionLabel(s.newRS), how)
-	setWeights(s, -1)
-	return r.applyPlan(ctx, s, stablePlan(s))
+	if routed(s) {
+		if err := r.reconcileServices(ctx, s); err != nil {
+			return err
+		}
+		c := s.rollout.Spec.Strategy.Canary
+		if err := r.keepUntil(ctx, s, old, delaySeconds(c.ScaleDownDelaySeconds, rampv1alpha1.DefaultScaleDownDelaySeconds)); err != nil {
+			return err
+		}
+	}
+	return r.holdStable(ctx, s)
 }
 
 // stepError turns an error from the steps into a stall when it is one

@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/trafficrouting"
 )
 
 // Reconciler reconciles Rollouts.
@@ -37,6 +38,13 @@ type Reconciler struct {
 	Recorder recorder.EventRecorder
 	// Clock tells the time; tests replace it.
 	Clock clock.PassiveClock
+	// Routers are the kinds of traffic router a Rollout's trafficRouting
+	// may ask for (trafficrouting/routers.All in ramp-controller).
+	Routers []trafficrouting.Plugin
+
+	// restartDeletions remembers the pods deleted for restarts that the
+	// cache may not show as deleted yet.
+	restartDeletions restartDeletions
 }
 
 // +kubebuilder:rbac:groups=ramp.dev,resources=rollouts,verbs=get;list;watch;update;patch
@@ -92,6 +100,9 @@ type scope struct {
 	loaded bool
 	// runs are the rollout's AnalysisRuns, newest first. Set by loadRuns.
 	runs []*rampv1alpha1.AnalysisRun
+	// routers move the canary's traffic; empty without trafficRouting. Set
+	// by reconcileStrategy.
+	routers []trafficrouting.Router
 }
 
 // stallReason is why a rollout is Stalled.
@@ -109,6 +120,11 @@ func (s *scope) requeueAt(t time.Time) {
 		s.requeueAfter = d
 	}
 }
+
+// staleRetry is when a reconcile that found a route changed since the
+// cache had it runs again, if the route's watch event has not made it run
+// already.
+const staleRetry = time.Second
 
 // errStalled ends a reconcile when the spec cannot be carried out until a
 // person changes it; status already says why.
@@ -139,6 +155,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			retErr = errors.Join(retErr, err)
 		}
 		recordMetrics(ro)
+		if errors.Is(retErr, trafficrouting.ErrStale) {
+			// A route changed since the cache had it (often by this
+			// controller's last write): its watch event reconciles
+			// again; the requeue is a safety net.
+			retErr = nil
+			result = ctrl.Result{RequeueAfter: staleRetry}
+			return
+		}
 		if retErr != nil && !errors.Is(retErr, errStalled) {
 			countError(req.NamespacedName)
 		}
@@ -184,11 +208,14 @@ func (r *Reconciler) now() time.Time {
 // writes status if it changed, and records the events of this reconcile.
 func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1alpha1.Rollout, reconcileErr error) error {
 	ro := s.rollout
-	if reconcileErr != nil && !errors.Is(reconcileErr, errStalled) {
+	switch {
+	case errors.Is(reconcileErr, trafficrouting.ErrStale):
+		ctrl.LoggerFrom(ctx).V(1).Info("A route changed since it was read; reconciling again", "reason", reconcileErr.Error())
+	case reconcileErr != nil && !errors.Is(reconcileErr, errStalled):
 		// Keep what was decided, but do not claim the generation was
 		// handled: the next try will.
 		ctrl.LoggerFrom(ctx).Error(reconcileErr, "Reconcile failed")
-	} else {
+	default:
 		ro.Status.ObservedGeneration = ro.Generation
 	}
 	computeStatus(s, &before.Status)
@@ -211,7 +238,12 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1a
 // the field, and ends the reconcile without a retry: the next change to the
 // spec, or to what it refers to, reconciles again.
 func stall(s *scope, format string, args ...any) error {
-	s.stalled = &stallReason{reason: rampv1alpha1.ReasonInvalidSpec, message: fmt.Sprintf(format, args...)}
+	return stallWith(s, rampv1alpha1.ReasonInvalidSpec, format, args...)
+}
+
+// stallWith is stall with another reason, such as RouteError.
+func stallWith(s *scope, reason, format string, args ...any) error {
+	s.stalled = &stallReason{reason: reason, message: fmt.Sprintf(format, args...)}
 	return fmt.Errorf("%w: %s", errStalled, s.stalled.message)
 }
 

@@ -30,6 +30,8 @@ const (
 	reasonProgressDeadline  = "ProgressDeadlineExceeded"
 	reasonInvalidSpec       = "InvalidSpec"
 	reasonAnalysisStarted   = "AnalysisRunStarted"
+	reasonTrafficShifted    = "TrafficShifted"
+	reasonTrafficDrift      = "TrafficDrift"
 )
 
 const (
@@ -50,7 +52,7 @@ type event struct {
 var sideEffects = map[string]bool{
 	reasonScaledReplicaSet: true, reasonReplicaSetCreated: true, reasonReplicaSetDeleted: true,
 	reasonAdopted: true, reasonServiceSwitched: true, reasonPodsRestarted: true,
-	reasonScaledWorkload: true, reasonAnalysisStarted: true,
+	reasonScaledWorkload: true, reasonAnalysisStarted: true, reasonTrafficShifted: true, reasonTrafficDrift: true,
 }
 
 // event queues an Event on the rollout.

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -19,7 +20,7 @@ func testPod(name string, created time.Time, ready bool) corev1.Pod {
 		status = corev1.ConditionTrue
 	}
 	return corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(created)},
+		ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID(name), CreationTimestamp: metav1.NewTime(created)},
 		Status:     corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}},
 	}
 }
@@ -40,14 +41,25 @@ func TestRestartBatch(t *testing.T) {
 		unavailable int32
 		want        string
 		done        bool
+		// asked is the pods the ReplicaSets ask for; 0 for as many as
+		// listed.
+		asked int32
 	}{
-		{"one at a time with maxUnavailable 0", []corev1.Pod{testPod("a", old, true), testPod("b", old, true)}, 0, "[a]", false},
-		{"two at a time", []corev1.Pod{testPod("a", old, true), testPod("b", old, true), testPod("c", old, true)}, 2, "[a b]", false},
-		{"waits while a pod is not ready", []corev1.Pod{testPod("a", old, true), testPod("n", fresh, false)}, 1, "[]", false},
-		{"done when all pods are newer and ready", []corev1.Pod{testPod("n", fresh, true), testPod("m", fresh, true)}, 1, "[]", true},
-		{"not done while a new pod is not ready", []corev1.Pod{testPod("n", fresh, false)}, 1, "[]", false},
+		{"one at a time with maxUnavailable 0", []corev1.Pod{testPod("a", old, true), testPod("b", old, true)}, 0, "[a]", false, 0},
+		{"two at a time", []corev1.Pod{testPod("a", old, true), testPod("b", old, true), testPod("c", old, true)}, 2, "[a b]", false, 0},
+		{"waits while a pod is not ready", []corev1.Pod{testPod("a", old, true), testPod("n", fresh, false)}, 1, "[]", false, 0},
+		{"done when all pods are newer and ready", []corev1.Pod{testPod("n", fresh, true), testPod("m", fresh, true)}, 1, "[]", true, 0},
+		{"not done while a new pod is not ready", []corev1.Pod{testPod("n", fresh, false)}, 1, "[]", false, 0},
+		{"waits for a replacement the cache does not show yet", []corev1.Pod{testPod("a", old, true), testPod("b", old, true)}, 1, "[]", false, 3},
+		{"waits for a deletion the cache does not show yet", []corev1.Pod{testPod("a", old, true), testPod("b", old, true),
+			testPod("deleted", old, true)}, 1, "[]", false, 0},
 	} {
-		got, done := restartBatch(tc.pods, at, tc.unavailable)
+		asked := tc.asked
+		if asked == 0 {
+			asked = int32(len(tc.pods))
+		}
+		deleted := map[types.UID]bool{"deleted": true}
+		got, done := restartBatch(tc.pods, at, tc.unavailable, asked, deleted)
 		if names(got) != tc.want || done != tc.done {
 			t.Errorf("%s: got %s done=%v, want %s done=%v", tc.name, names(got), done, tc.want, tc.done)
 		}

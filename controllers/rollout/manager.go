@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/trafficrouting"
 )
 
 // indexServices indexes Rollouts by the Services their strategy names, so
@@ -56,7 +58,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := idx.IndexField(ctx, &rampv1alpha1.AnalysisRun{}, indexRunOwner, runOwnerIndex); err != nil {
 		return fmt.Errorf("index analysis runs by owner: %w", err)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	if err := idx.IndexField(ctx, &rampv1alpha1.Rollout{}, indexRoutes, r.routesIndex); err != nil {
+		return fmt.Errorf("index rollouts by route: %w", err)
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("rollout").
 		For(&rampv1alpha1.Rollout{}).
 		Owns(&appsv1.ReplicaSet{}).
@@ -71,16 +76,53 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 				UpdateFunc:  func(crevent.UpdateEvent) bool { return false },
 				DeleteFunc:  func(crevent.DeleteEvent) bool { return false },
 				GenericFunc: func(crevent.GenericEvent) bool { return false },
-			})).
-		Complete(r)
+			}))
+	// The routers' kinds are watched when their CRDs are installed, so
+	// that a route created, fixed or edited by someone reconciles the
+	// Rollouts that name it. A CRD installed later is watched from the next
+	// start of the controller.
+	for _, p := range r.Routers {
+		for _, gvk := range p.Kinds {
+			if _, err := mgr.GetRESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+				ctrl.Log.WithName("rollout").Info("Not watching a router's kind: the API server does not serve it",
+					"router", p.Name, "kind", gvk.String())
+				continue
+			}
+			ro, err := mgr.GetScheme().New(gvk)
+			if err != nil {
+				return fmt.Errorf("watch %s for router %s: %w", gvk, p.Name, err)
+			}
+			obj, ok := ro.(client.Object)
+			if !ok {
+				return fmt.Errorf("watch %s for router %s: not an object", gvk, p.Name)
+			}
+			b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedByKey(indexRoutes, gvk.GroupKind())))
+		}
+	}
+	return b.Complete(r)
+}
+
+// rolloutsIndexedByKey maps an object of kind to the Rollouts in its
+// namespace whose router index names it.
+func (r *Reconciler) rolloutsIndexedByKey(index string, kind schema.GroupKind) handler.MapFunc {
+	return func(ctx context.Context, obj client.Object) []reconcile.Request {
+		key := trafficrouting.ObjectRef{Kind: kind, Name: obj.GetName()}.IndexKey()
+		return r.listRollouts(ctx, client.InNamespace(obj.GetNamespace()), client.MatchingFields{index: key})
+	}
 }
 
 // rolloutsUsingClusterTemplate maps a ClusterAnalysisTemplate to the
 // Rollouts, in every namespace, that name it.
 func (r *Reconciler) rolloutsUsingClusterTemplate(ctx context.Context, obj client.Object) []reconcile.Request {
+	return r.listRollouts(ctx, client.MatchingFields{indexTemplates: "cluster/" + obj.GetName()})
+}
+
+// listRollouts lists the Rollouts that opts select from the cache, as
+// requests.
+func (r *Reconciler) listRollouts(ctx context.Context, opts ...client.ListOption) []reconcile.Request {
 	var list rampv1alpha1.RolloutList
-	if err := r.Client.List(ctx, &list, client.MatchingFields{indexTemplates: "cluster/" + obj.GetName()}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "List rollouts for a cluster analysis template", "name", obj.GetName())
+	if err := r.Client.List(ctx, &list, opts...); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "List rollouts for a watched object")
 		return nil
 	}
 	reqs := make([]reconcile.Request, 0, len(list.Items))
@@ -118,16 +160,6 @@ func (r *Reconciler) rolloutWithRoleMetadata(ctx context.Context, obj client.Obj
 // index holds its name.
 func (r *Reconciler) rolloutsIndexedBy(index string) handler.MapFunc {
 	return func(ctx context.Context, obj client.Object) []reconcile.Request {
-		var list rampv1alpha1.RolloutList
-		if err := r.Client.List(ctx, &list, client.InNamespace(obj.GetNamespace()),
-			client.MatchingFields{index: obj.GetName()}); err != nil {
-			ctrl.LoggerFrom(ctx).Error(err, "List rollouts for a watched object", "index", index, "name", obj.GetName())
-			return nil
-		}
-		reqs := make([]reconcile.Request, 0, len(list.Items))
-		for i := range list.Items {
-			reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-		}
-		return reqs
+		return r.listRollouts(ctx, client.InNamespace(obj.GetNamespace()), client.MatchingFields{index: obj.GetName()})
 	}
 }

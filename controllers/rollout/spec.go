@@ -58,8 +58,9 @@ func checkSupported(s *scope) error {
 		return stall(s, "spec.strategy.blueGreen: the blue-green strategy is not supported by this version of ramp-controller; use canary")
 	case st.Canary == nil:
 		return stall(s, "spec.strategy: set canary")
-	case st.Canary.TrafficRouting != nil:
-		return stall(s, "spec.strategy.canary.trafficRouting: traffic routers are not supported by this version of ramp-controller; remove trafficRouting to split traffic by pod count")
+	}
+	if st.Canary.TrafficRouting != nil {
+		return nil
 	}
 	for i, step := range st.Canary.Steps {
 		field := fmt.Sprintf("spec.strategy.canary.steps[%d]", i)

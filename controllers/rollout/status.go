@@ -150,6 +150,9 @@ func podCounts(s *scope) string {
 	if old > 0 {
 		parts = append(parts, fmt.Sprintf("%d old pods terminating", old))
 	}
+	if w := s.rollout.Status.Canary.Weights; w != nil && routed(s) {
+		parts = append(parts, fmt.Sprintf("traffic %d%% canary", w.Canary.Weight))
+	}
 	return strings.Join(parts, ", ")
 }
 

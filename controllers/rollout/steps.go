@@ -70,8 +70,9 @@ type stepOutcome struct {
 
 // stepChecks tell advanceSteps about the world.
 type stepChecks struct {
-	// reached reports whether the pods are at a weight and available.
-	reached func(weight int32) bool
+	// reached reports whether the pods (and routes) are at a weight for a
+	// step and available.
+	reached func(weight, index int32) bool
 	// analyze starts or reads the analysis of step index and returns the
 	// phase of its run (Pending or Running while it measures).
 	analyze func(index int32, a *rampv1alpha1.RolloutAnalysis) (rampv1alpha1.AnalysisPhase, error)
@@ -87,8 +88,8 @@ func advanceSteps(st *rampv1alpha1.RolloutStatus, steps []rampv1alpha1.CanarySte
 		step := steps[index]
 		out.weight = weightAt(steps, index)
 		switch {
-		case step.SetWeight != nil:
-			if !checks.reached(out.weight) {
+		case step.SetWeight != nil, step.SetCanaryScale != nil:
+			if !checks.reached(out.weight, index) {
 				st.CurrentStepIndex = ptr.To(index)
 				return out, nil
 			}
@@ -108,8 +109,8 @@ func advanceSteps(st *rampv1alpha1.RolloutStatus, steps []rampv1alpha1.CanarySte
 				return out, err
 			}
 		default:
-			// Routing steps are not reached here: resolveSpec refuses them
-			// without a traffic router.
+			// Header and mirror routes are set after the steps advance
+			// (syncManagedRoutes), from the steps up to the current one.
 		}
 		out.completed = append(out.completed, index)
 		index++

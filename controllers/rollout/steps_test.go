@@ -114,7 +114,7 @@ func TestAdvanceSteps(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := tc.status.DeepCopy()
-			out, err := advanceSteps(st, tc.steps, now, stepChecks{reached: func(w int32) bool { return tc.reached[w] }})
+			out, err := advanceSteps(st, tc.steps, now, stepChecks{reached: func(w, _ int32) bool { return tc.reached[w] }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +161,7 @@ func TestAnalysisStep(t *testing.T) {
 	steps := []rampv1alpha1.CanaryStep{setWeight(20), analysis, setWeight(60)}
 	run := func(phase rampv1alpha1.AnalysisPhase, st *rampv1alpha1.RolloutStatus) (stepOutcome, *rampv1alpha1.RolloutStatus) {
 		out, err := advanceSteps(st, steps, now, stepChecks{
-			reached: func(w int32) bool { return w == 20 },
+			reached: func(w, _ int32) bool { return w == 20 },
 			analyze: func(int32, *rampv1alpha1.RolloutAnalysis) (rampv1alpha1.AnalysisPhase, error) { return phase, nil },
 		})
 		if err != nil {

@@ -36,6 +36,7 @@ import (
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/controllers/analysisrun"
 	"github.com/rampdev/ramp/controllers/rollout"
+	"github.com/rampdev/ramp/trafficrouting/routers"
 )
 
 // DefaultLeaderElectionID is the name of the Lease that elects the active
@@ -164,6 +165,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Client:   mgr.GetClient(),
 		Recorder: mgr.GetEventRecorder("ramp-controller"),
 		Clock:    clock.RealClock{},
+		Routers:  routers.All,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up Rollout reconciler: %w", err)
 	}

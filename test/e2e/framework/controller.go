@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -34,8 +35,15 @@ func StartController(ctx context.Context, opts manager.Options) (done <-chan err
 	if c == nil {
 		return nil, fmt.Errorf("no control plane: call cluster.RunTestMain from TestMain")
 	}
+	return StartControllerWith(ctx, c.RESTConfig(), opts)
+}
+
+// StartControllerWith is StartController talking to the API server with
+// cfg, for example as a ServiceAccount with only the controller's RBAC
+// role (cfg.Impersonate).
+func StartControllerWith(ctx context.Context, cfg *rest.Config, opts manager.Options) (done <-chan error, err error) {
 	ctrl.SetLogger(zap.New(zap.UseDevMode(true), zap.Level(zapLevel())))
-	mgr, err := manager.New(c.RESTConfig(), opts)
+	mgr, err := manager.New(cfg, opts)
 	if err != nil {
 		return nil, err
 	}
