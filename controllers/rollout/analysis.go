@@ -24,6 +24,10 @@ const (
 
 	kindStep       = "step"
 	kindBackground = "background"
+	// kindPrePromotion and kindPostPromotion are a blue-green update's
+	// analyses before and after the active Service switches.
+	kindPrePromotion  = "prePromotion"
+	kindPostPromotion = "postPromotion"
 )
 
 // indexRunOwner indexes AnalysisRuns by the name of the Rollout that
@@ -142,8 +146,13 @@ func (r *Reconciler) ensureRun(ctx context.Context, s *scope, current *string, k
 	s.runs = append([]*rampv1alpha1.AnalysisRun{run}, s.runs...)
 	*current = run.Name
 	what := "background analysis"
-	if kind == kindStep {
+	switch kind {
+	case kindStep:
 		what = fmt.Sprintf("the analysis of step %d", index+1)
+	case kindPrePromotion:
+		what = "the pre-promotion analysis"
+	case kindPostPromotion:
+		what = "the post-promotion analysis"
 	}
 	s.event(eventNormal, reasonAnalysisStarted, "Analyze", "Started AnalysisRun %s for %s of revision %s", run.Name, what, s.hash)
 	return run, nil
@@ -153,8 +162,13 @@ func (r *Reconciler) ensureRun(ctx context.Context, s *scope, current *string, k
 // -2, -3… for later attempts at the same step.
 func runName(s *scope, kind string, index int32) string {
 	base := fmt.Sprintf("%s-%s-%d", s.rollout.Name, s.hash, index)
-	if kind == kindBackground {
+	switch kind {
+	case kindBackground:
 		base = fmt.Sprintf("%s-%s-background", s.rollout.Name, s.hash)
+	case kindPrePromotion:
+		base = fmt.Sprintf("%s-%s-pre", s.rollout.Name, s.hash)
+	case kindPostPromotion:
+		base = fmt.Sprintf("%s-%s-post", s.rollout.Name, s.hash)
 	}
 	name := base
 	for n := 2; s.runNamed(name) != nil; n++ {
@@ -227,6 +241,8 @@ func (r *Reconciler) reconcileAnalysisRuns(ctx context.Context, s *scope) error 
 	if inFlight {
 		current[st.Canary.CurrentStepAnalysisRun] = true
 		current[st.Canary.CurrentBackgroundAnalysisRun] = true
+		current[st.BlueGreen.PrePromotionAnalysisRun] = true
+		current[st.BlueGreen.PostPromotionAnalysisRun] = true
 	}
 	for _, run := range s.runs {
 		if run.Spec.Terminate || current[run.Name] {

@@ -25,7 +25,7 @@ const indexTemplates = "ramp.dev/analysis-templates"
 // templatesIndex is the indexer function of indexTemplates.
 func templatesIndex(obj client.Object) []string {
 	ro, ok := obj.(*rampv1alpha1.Rollout)
-	if !ok || ro.Spec.Strategy.Canary == nil {
+	if !ok {
 		return nil
 	}
 	var keys []string
@@ -37,12 +37,17 @@ func templatesIndex(obj client.Object) []string {
 			keys = append(keys, templateKey(t))
 		}
 	}
-	c := ro.Spec.Strategy.Canary
-	for i := range c.Steps {
-		add(c.Steps[i].Analysis)
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		for i := range c.Steps {
+			add(c.Steps[i].Analysis)
+		}
+		if c.Analysis != nil {
+			add(&c.Analysis.RolloutAnalysis)
+		}
 	}
-	if c.Analysis != nil {
-		add(&c.Analysis.RolloutAnalysis)
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		add(bg.PrePromotionAnalysis)
+		add(bg.PostPromotionAnalysis)
 	}
 	return keys
 }

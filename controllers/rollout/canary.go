@@ -18,7 +18,7 @@ import (
 // an abort and a retry, and sets the step state of status accordingly.
 func (r *Reconciler) syncRevision(_ context.Context, s *scope) error {
 	st := &s.rollout.Status
-	steps := s.rollout.Spec.Strategy.Canary.Steps
+	steps := canarySteps(s.rollout)
 	stepHash := stepsHash(steps)
 	last := ptr.To(int32(len(steps)))
 
@@ -45,6 +45,12 @@ func (r *Reconciler) syncRevision(_ context.Context, s *scope) error {
 			s.stableRS = s.newRS
 			s.event(eventNormal, reasonRolledBack, "Rollback",
 				"Rolled back to revision %s (within rollbackWindow): promoting it without steps", revisionLabel(s.newRS))
+		case instantUndo(s):
+			st.StableRS = s.hash
+			st.CurrentStepIndex = last
+			s.stableRS = s.newRS
+			s.event(eventNormal, reasonRolledBack, "Rollback",
+				"Rolled back to revision %s, still up within its scale-down delay: switching to it at once", revisionLabel(s.newRS))
 		default:
 			s.event(eventNormal, reasonRolloutUpdated, "Update", "New revision %s: starting %d steps", s.hash, len(steps))
 		}
@@ -84,14 +90,21 @@ func abortUpdate(s *scope, by string) {
 	if st.Abort {
 		return
 	}
-	steps := s.rollout.Spec.Strategy.Canary.Steps
+	steps := canarySteps(s.rollout)
 	step := ptr.Deref(st.CurrentStepIndex, 0)
 	st.Abort = true
 	st.AbortedAt = ptr.To(metav1.NewTime(s.now))
 	st.AbortedBy = by
 	resetSteps(st)
-	s.event(eventWarning, reasonAborted, "Abort", "Update to revision %s aborted by %s at step %d of %d: back to the stable revision %s",
-		s.hash, by, min(int(step)+1, len(steps)), len(steps), st.StableRS)
+	where := fmt.Sprintf("at step %d of %d", min(int(step)+1, len(steps)), len(steps))
+	if s.rollout.Spec.Strategy.BlueGreen != nil {
+		where = "before promotion"
+		if st.BlueGreen.ActiveSelector == s.hash {
+			where = "after the switch"
+		}
+	}
+	s.event(eventWarning, reasonAborted, "Abort", "Update to revision %s aborted by %s %s: back to the stable revision %s",
+		s.hash, by, where, st.StableRS)
 }
 
 // clearAbort forgets an abort.
@@ -260,6 +273,9 @@ func (r *Reconciler) applyPlanSurge(ctx context.Context, s *scope, plan []planEn
 // reconcileStrategy walks the canary steps and scales the ReplicaSets (and,
 // with a traffic router, sets the routes) for the step the rollout is at.
 func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
+	if s.rollout.Spec.Strategy.BlueGreen != nil {
+		return r.reconcileBlueGreen(ctx, s)
+	}
 	st := &s.rollout.Status
 	steps := s.rollout.Spec.Strategy.Canary.Steps
 	if s.stableRS == nil && st.StableRS != s.hash {
@@ -390,7 +406,7 @@ func (r *Reconciler) holdAborted(ctx context.Context, s *scope) error {
 		if err := r.resetRoutes(ctx, s); err != nil {
 			return err
 		}
-		delay := delaySeconds(c.AbortScaleDownDelaySeconds, rampv1alpha1.DefaultAbortScaleDownDelaySeconds)
+		delay := seconds(ptr.Deref(c.AbortScaleDownDelaySeconds, rampv1alpha1.DefaultAbortScaleDownDelaySeconds))
 		if c.AbortScaleDownDelaySeconds != nil && *c.AbortScaleDownDelaySeconds == 0 {
 			delay = -1
 		}
@@ -443,7 +459,7 @@ func (r *Reconciler) promote(ctx context.Context, s *scope) error {
 			return err
 		}
 		c := s.rollout.Spec.Strategy.Canary
-		if err := r.keepUntil(ctx, s, old, delaySeconds(c.ScaleDownDelaySeconds, rampv1alpha1.DefaultScaleDownDelaySeconds)); err != nil {
+		if err := r.keepUntil(ctx, s, old, seconds(ptr.Deref(c.ScaleDownDelaySeconds, rampv1alpha1.DefaultScaleDownDelaySeconds))); err != nil {
 			return err
 		}
 	}

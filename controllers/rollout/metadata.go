@@ -21,19 +21,38 @@ import (
 // role changes.
 const annotationRoleMetadata = "ramp.dev/role-metadata"
 
-// roleMetadata is the canaryMetadata or stableMetadata that rs's pods should
-// carry: stableMetadata on the stable ReplicaSet, canaryMetadata on the
-// current one while an update is in flight (a ReplicaSet being created is
-// the current one), nothing on the others.
+// roleSpecs returns the metadata of the serving role (stableMetadata, or
+// activeMetadata for blue-green) and of the update's role (canaryMetadata,
+// or previewMetadata).
+func roleSpecs(ro *rampv1alpha1.Rollout) (serving, update *rampv1alpha1.PodTemplateMetadata) {
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		return c.StableMetadata, c.CanaryMetadata
+	}
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		return bg.ActiveMetadata, bg.PreviewMetadata
+	}
+	return nil, nil
+}
+
+// roleMetadata is the role metadata that rs's pods should carry: the
+// serving role's (stableMetadata; activeMetadata on the ReplicaSet the
+// active Service selects) on the serving ReplicaSet, the update's
+// (canaryMetadata; previewMetadata) on the current one while an update is
+// in flight (a ReplicaSet being created is the current one), nothing on
+// the others.
 func roleMetadata(s *scope, rs *appsv1.ReplicaSet) rampv1alpha1.PodTemplateMetadata {
-	c := s.rollout.Spec.Strategy.Canary
 	st := &s.rollout.Status
+	servingMD, updateMD := roleSpecs(s.rollout)
+	serving := st.StableRS
+	if s.rollout.Spec.Strategy.BlueGreen != nil && st.BlueGreen.ActiveSelector != "" {
+		serving = st.BlueGreen.ActiveSelector
+	}
 	var md *rampv1alpha1.PodTemplateMetadata
 	switch {
-	case hashOf(rs) == st.StableRS:
-		md = c.StableMetadata
+	case hashOf(rs) == serving:
+		md = servingMD
 	case hashOf(rs) == s.hash && !st.Abort:
-		md = c.CanaryMetadata
+		md = updateMD
 	}
 	if md == nil {
 		return rampv1alpha1.PodTemplateMetadata{}
@@ -45,8 +64,8 @@ func roleMetadata(s *scope, rs *appsv1.ReplicaSet) rampv1alpha1.PodTemplateMetad
 // of canaryMetadata and stableMetadata, and those recorded on rs.
 func roleKeys(s *scope, rs *appsv1.ReplicaSet) (labelKeys, annotationKeys map[string]bool) {
 	labelKeys, annotationKeys = map[string]bool{}, map[string]bool{}
-	c := s.rollout.Spec.Strategy.Canary
-	for _, md := range []*rampv1alpha1.PodTemplateMetadata{c.CanaryMetadata, c.StableMetadata, ptrTo(appliedMetadata(rs))} {
+	serving, update := roleSpecs(s.rollout)
+	for _, md := range []*rampv1alpha1.PodTemplateMetadata{update, serving, ptrTo(appliedMetadata(rs))} {
 		if md == nil {
 			continue
 		}
@@ -116,8 +135,8 @@ func metadataEqual(a, b rampv1alpha1.PodTemplateMetadata) bool {
 
 // hasRoleMetadata reports whether the rollout puts role metadata on pods.
 func hasRoleMetadata(ro *rampv1alpha1.Rollout) bool {
-	c := ro.Spec.Strategy.Canary
-	return c != nil && (c.CanaryMetadata != nil || c.StableMetadata != nil)
+	serving, update := roleSpecs(ro)
+	return serving != nil || update != nil
 }
 
 // syncTemplateMetadata puts each ReplicaSet's role metadata on its pod

@@ -26,6 +26,11 @@ func servingHash(rs *appsv1.ReplicaSet) string {
 // version otherwise), each only once its target has available pods.
 func (r *Reconciler) reconcileServices(ctx context.Context, s *scope) error {
 	c := s.rollout.Spec.Strategy.Canary
+	if c == nil {
+		// Blue-green points its Services itself (reconcileBlueGreen), in
+		// step with its ReplicaSets.
+		return nil
+	}
 	st := &s.rollout.Status
 	stable := servingHash(s.stableRS)
 	canary := stable

@@ -38,11 +38,16 @@ func (r *Reconciler) resolveSpec(ctx context.Context, s *scope) error {
 		}
 	}
 
-	canary := ro.Spec.Strategy.Canary
 	var err error
-	s.surge, s.unavailable, err = surgeAndUnavailable(s.replicas, canary.MaxSurge, canary.MaxUnavailable)
-	if err != nil {
-		return stall(s, "spec.strategy.canary.maxSurge/maxUnavailable: %v", err)
+	if canary := ro.Spec.Strategy.Canary; canary != nil {
+		s.surge, s.unavailable, err = surgeAndUnavailable(s.replicas, canary.MaxSurge, canary.MaxUnavailable)
+		if err != nil {
+			return stall(s, "spec.strategy.canary.maxSurge/maxUnavailable: %v", err)
+		}
+	} else {
+		// Blue-green runs the new version beside a full active one and
+		// never takes the active one below full size.
+		s.surge, s.unavailable = s.replicas, 0
 	}
 	s.hash, err = podTemplateHash(s.template, ro.Status.CollisionCount)
 	return err
@@ -55,7 +60,7 @@ func checkSupported(s *scope) error {
 	case st.ProfileRef != nil:
 		return stall(s, "spec.strategy.profileRef: rollout profiles are not supported by this version of ramp-controller; write the strategy inline")
 	case st.BlueGreen != nil:
-		return stall(s, "spec.strategy.blueGreen: the blue-green strategy is not supported by this version of ramp-controller; use canary")
+		return nil
 	case st.Canary == nil:
 		return stall(s, "spec.strategy: set canary")
 	}

@@ -25,6 +25,11 @@ func isHealthy(s *scope) bool {
 		return false
 	}
 	for _, o := range others(s, rs) {
+		if keptForDelay(s, o) {
+			// Kept up for its scale-down delay (an instant undo), on
+			// purpose.
+			continue
+		}
 		if ptr.Deref(o.Spec.Replicas, 0) != 0 || o.Status.Replicas != 0 {
 			return false
 		}
@@ -125,7 +130,10 @@ func basePhase(s *scope) (rampv1alpha1.RolloutPhase, string, string) {
 
 // stepLabel names the current step, such as "step 3/6 (setWeight 50)".
 func stepLabel(s *scope) string {
-	steps := s.rollout.Spec.Strategy.Canary.Steps
+	if s.rollout.Spec.Strategy.BlueGreen != nil {
+		return blueGreenLabel(s)
+	}
+	steps := canarySteps(s.rollout)
 	i := ptr.Deref(s.rollout.Status.CurrentStepIndex, 0)
 	if int(i) >= len(steps) {
 		return fmt.Sprintf("the end of its %d steps", len(steps))
@@ -137,11 +145,18 @@ func stepLabel(s *scope) string {
 // "canary 1/1 available, stable 3/3 available".
 func podCounts(s *scope) string {
 	var parts []string
+	newRole, stableRole := "canary", "stable"
+	if s.rollout.Spec.Strategy.BlueGreen != nil {
+		newRole, stableRole = "preview", "active"
+		if s.rollout.Status.BlueGreen.ActiveSelector == s.hash {
+			newRole, stableRole = "active", "previous"
+		}
+	}
 	if s.newRS != nil && s.newRS != s.stableRS {
-		parts = append(parts, fmt.Sprintf("canary %d/%d available", s.newRS.Status.AvailableReplicas, ptr.Deref(s.newRS.Spec.Replicas, 0)))
+		parts = append(parts, fmt.Sprintf("%s %d/%d available", newRole, s.newRS.Status.AvailableReplicas, ptr.Deref(s.newRS.Spec.Replicas, 0)))
 	}
 	if s.stableRS != nil {
-		parts = append(parts, fmt.Sprintf("stable %d/%d available", s.stableRS.Status.AvailableReplicas, ptr.Deref(s.stableRS.Spec.Replicas, 0)))
+		parts = append(parts, fmt.Sprintf("%s %d/%d available", stableRole, s.stableRS.Status.AvailableReplicas, ptr.Deref(s.stableRS.Spec.Replicas, 0)))
 	}
 	var old int32
 	for _, o := range others(s, s.newRS, s.stableRS) {
@@ -164,7 +179,10 @@ func abortMessage(s *scope) string {
 
 func pauseMessage(s *scope) string {
 	st := &s.rollout.Status
-	steps := s.rollout.Spec.Strategy.Canary.Steps
+	steps := canarySteps(s.rollout)
+	if cond := findPause(st, rampv1alpha1.PauseReasonBlueGreenPause); cond != nil {
+		return blueGreenPauseMessage(s, cond)
+	}
 	i := ptr.Deref(st.CurrentStepIndex, 0)
 	if cond := findPause(st, rampv1alpha1.PauseReasonCanaryPauseStep); cond != nil && int(i) < len(steps) {
 		if d, timed, _ := pauseDuration(steps[i].Pause); timed {
@@ -174,7 +192,8 @@ func pauseMessage(s *scope) string {
 		return fmt.Sprintf("Paused at %s (%s): run kubectl ramp promote %s to continue", stepLabel(s), podCounts(s), s.rollout.Name)
 	}
 	if findPause(st, rampv1alpha1.PauseReasonInconclusiveAnalysis) != nil {
-		for _, name := range []string{st.Canary.CurrentStepAnalysisRun, st.Canary.CurrentBackgroundAnalysisRun} {
+		for _, name := range []string{st.Canary.CurrentStepAnalysisRun, st.Canary.CurrentBackgroundAnalysisRun,
+			st.BlueGreen.PrePromotionAnalysisRun, st.BlueGreen.PostPromotionAnalysisRun} {
 			if run := s.runNamed(name); run != nil && run.Status.Phase == rampv1alpha1.AnalysisPhaseInconclusive {
 				return fmt.Sprintf("Paused (InconclusiveAnalysis) at %s: analysis run %s is inconclusive: %s; run kubectl ramp promote %s to go on or kubectl ramp abort %s to roll back",
 					stepLabel(s), run.Name, run.Status.Message, s.rollout.Name, s.rollout.Name)

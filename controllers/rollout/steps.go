@@ -225,6 +225,17 @@ func resetSteps(st *rampv1alpha1.RolloutStatus) {
 	st.PromoteFull = false
 	st.Canary.CurrentStepAnalysisRun = ""
 	st.Canary.CurrentBackgroundAnalysisRun = ""
+	st.BlueGreen.PrePromotionAnalysisRun = ""
+	st.BlueGreen.PostPromotionAnalysisRun = ""
+	st.BlueGreen.ScaleUpPreviewCheckPoint = false
+}
+
+// canarySteps returns the canary steps of ro (none for blue-green).
+func canarySteps(ro *rampv1alpha1.Rollout) []rampv1alpha1.CanaryStep {
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		return c.Steps
+	}
+	return nil
 }
 
 // describeStep says in a few words what a step does, for messages.

@@ -394,9 +394,9 @@ func heldUp(s *scope, rs *appsv1.ReplicaSet) bool {
 	return true
 }
 
-// delaySeconds turns a delay field into a duration, with its default.
-func delaySeconds(v *int32, def int32) time.Duration {
-	return time.Duration(ptr.Deref(v, def)) * time.Second
+// seconds turns a number of seconds into a duration.
+func seconds(n int32) time.Duration {
+	return time.Duration(n) * time.Second
 }
 
 // indexRoutes indexes Rollouts by the objects their routers read, as
