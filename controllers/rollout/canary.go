@@ -462,6 +462,10 @@ func (r *Reconciler) promote(ctx context.Context, s *scope) error {
 		if err := r.keepUntil(ctx, s, old, seconds(ptr.Deref(c.ScaleDownDelaySeconds, rampv1alpha1.DefaultScaleDownDelaySeconds))); err != nil {
 			return err
 		}
+		// The routers now take the new version as the stable one (a
+		// DestinationRule's stable subset selects it before the weights
+		// send everything there).
+		r.buildRouters(s)
 	}
 	return r.holdStable(ctx, s)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/test/e2e/framework"
@@ -78,6 +79,12 @@ func istioRouting() *rampv1alpha1.RolloutTrafficRouting {
 func TestIstioCanary(t *testing.T) {
 	f := newFixture(t, webIstio, "web", "admin")
 	routes, sets := f.follow(virtualServiceKind, func(u *unstructured.Unstructured) split { return virtualServiceSplit(u, "primary") })
+	subsets := &history{}
+	subsets.follow(t, f.k8s, f.ns, listOf(destinationRuleKind), func(o client.Object) string {
+		stable, _, _ := unstructured.NestedString(named(items(o.(*unstructured.Unstructured).Object, "spec", "subsets"), "stable"),
+			"labels", rampv1alpha1.LabelPodTemplateHash)
+		return "stable subset " + stable
+	})
 	vsLists := [][]string{{"spec", "http"}}
 	beforeVS := userView(t, f.object(virtualServiceKind, "web"), isSubsetDestination, vsLists...)
 	beforeDR := userView(t, f.object(destinationRuleKind, "web"), isSubsetDestination)
@@ -115,6 +122,15 @@ func TestIstioCanary(t *testing.T) {
 		return r.Status.StableRS == v2 && r.Status.Phase == rampv1alpha1.RolloutPhaseHealthy
 	})
 	checkIstioReset(t, f, "after promotion", beforeVS, beforeDR, v2, v2)
+	// At promotion the stable subset selects the new version before the
+	// route sends it all the traffic again: no request goes back to v1.
+	all, _ := routes.first("web", func(s string) bool { return s == split{0, 100}.String() })
+	back, _ := routes.firstAfter("web", all, func(s string) bool { return s == split{100, 0}.String() })
+	relabeled, _ := subsets.first("web", func(s string) bool { return s == "stable subset "+v2 })
+	if all == 0 || back == 0 || relabeled == 0 || relabeled > back {
+		t.Errorf("at promotion the route sent the traffic back to the stable subset (revision %d) before it selected %s (revision %d);\nroutes:%s\nsubsets:%s",
+			back, v2, relabeled, routes, subsets)
+	}
 	framework.WaitReplicaSet(t, f.k8s, f.ns, rolloutName, v1, waitTimeout, "the old stable ReplicaSet to scale down after the delay", framework.ReplicaSetAt(0))
 
 	v3 := f.update("v3")
