@@ -296,21 +296,28 @@ func promotionGranted(s *scope) bool {
 	case pause == nil && !st.ControllerPause:
 		addPause(s, rampv1alpha1.PauseReasonBlueGreenPause)
 		if auto {
-			s.requeueAt(s.now.Add(wait))
+			s.requeueAt(autoPromotionAt(findPause(st, rampv1alpha1.PauseReasonBlueGreenPause), wait))
 		}
 		return false
 	case pause == nil:
 		// A person promoted.
 		st.ControllerPause = false
 		return true
-	case auto && !s.now.Before(pause.StartTime.Add(wait)):
+	case auto && !s.now.Before(autoPromotionAt(pause, wait)):
 		removePause(st, rampv1alpha1.PauseReasonBlueGreenPause)
 		st.ControllerPause = false
 		return true
 	case auto:
-		s.requeueAt(pause.StartTime.Add(wait))
+		s.requeueAt(autoPromotionAt(pause, wait))
 	}
 	return false
+}
+
+// autoPromotionAt is when a BlueGreenPause promotes by itself: wait after
+// it started. Its start is stored in whole seconds, so the count starts at
+// the end of that second: never early.
+func autoPromotionAt(pause *rampv1alpha1.PauseCondition, wait time.Duration) time.Time {
+	return pause.StartTime.Add(time.Second + wait)
 }
 
 // addPause adds a pause of reason started now, and marks it as the
@@ -380,7 +387,7 @@ func previewState(s *scope) string {
 func blueGreenPauseMessage(s *scope, cond *rampv1alpha1.PauseCondition) string {
 	bg := s.rollout.Spec.Strategy.BlueGreen
 	if ptr.Deref(bg.AutoPromotionEnabled, true) {
-		at := cond.StartTime.Add(time.Duration(ptr.Deref(bg.AutoPromotionSeconds, 0)) * time.Second)
+		at := autoPromotionAt(cond, seconds(ptr.Deref(bg.AutoPromotionSeconds, 0)))
 		return fmt.Sprintf("Waiting for promotion: %s; promoting automatically at %s, or now with kubectl ramp promote %s",
 			previewState(s), at.UTC().Format(time.RFC3339), s.rollout.Name)
 	}

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -78,10 +79,14 @@ func TestPromotionGranted(t *testing.T) {
 		{name: "manual: pauses", auto: ptr.To(false), paused: true},
 		{name: "manual: waits in the pause", auto: ptr.To(false), pause: ptr.To(time.Hour), ctrl: true, paused: true},
 		{name: "manual: promoted", auto: ptr.To(false), ctrl: true, granted: true},
-		{name: "timed: pauses and wakes up at the end", seconds: ptr.To[int32](30), paused: true, requeue: 30 * time.Second},
+		// The pause's start is stored in whole seconds: the wait counts
+		// from the end of that second.
+		{name: "timed: pauses and wakes up at the end", seconds: ptr.To[int32](30), paused: true, requeue: 31 * time.Second},
 		{name: "timed: still waiting", seconds: ptr.To[int32](30), pause: ptr.To(10 * time.Second), ctrl: true, paused: true,
-			requeue: 20 * time.Second},
-		{name: "timed: time is up", seconds: ptr.To[int32](30), pause: ptr.To(30 * time.Second), ctrl: true, granted: true},
+			requeue: 21 * time.Second},
+		{name: "timed: not a second early", seconds: ptr.To[int32](30), pause: ptr.To(30 * time.Second), ctrl: true, paused: true,
+			requeue: time.Second},
+		{name: "timed: time is up", seconds: ptr.To[int32](30), pause: ptr.To(31 * time.Second), ctrl: true, granted: true},
 		{name: "timed: promoted early", seconds: ptr.To[int32](30), ctrl: true, granted: true},
 	} {
 		st := rampv1alpha1.RolloutStatus{StableRS: "old", ControllerPause: tc.ctrl}
@@ -146,5 +151,36 @@ func TestBlueGreenMessages(t *testing.T) {
 	computeStatus(s, &rampv1alpha1.RolloutStatus{})
 	if s.rollout.Status.Phase == rampv1alpha1.RolloutPhaseHealthy {
 		t.Errorf("with the old version past its delay and still up: Healthy, want not")
+	}
+}
+
+func TestCeilSecond(t *testing.T) {
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[time.Time]time.Time{
+		at:                             at,
+		at.Add(time.Nanosecond):        at.Add(time.Second),
+		at.Add(999 * time.Millisecond): at.Add(time.Second),
+	} {
+		if got := ceilSecond(in); !got.Equal(want) {
+			t.Errorf("ceilSecond(%s) = %s, want %s", in.Format(time.RFC3339Nano), got.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+		}
+	}
+}
+
+func TestWrittenVersions(t *testing.T) {
+	var w writtenVersions
+	key := types.NamespacedName{Namespace: "team", Name: "web"}
+	if w.stale(key, "5") {
+		t.Error("stale before any write")
+	}
+	w.record(key, "10")
+	for rv, want := range map[string]bool{"9": true, "10": false, "11": false, "100": false, "not-a-number": false} {
+		if got := w.stale(key, rv); got != want {
+			t.Errorf("after writing 10, stale(%q) = %v, want %v", rv, got, want)
+		}
+	}
+	w.forget(key)
+	if w.stale(key, "9") {
+		t.Error("stale after forget")
 	}
 }

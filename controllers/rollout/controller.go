@@ -45,6 +45,9 @@ type Reconciler struct {
 	// restartDeletions remembers the pods deleted for restarts that the
 	// cache may not show as deleted yet.
 	restartDeletions restartDeletions
+	// written remembers the Rollout versions this controller wrote, so it
+	// never acts on an older one from the cache.
+	written writtenVersions
 }
 
 // +kubebuilder:rbac:groups=ramp.dev,resources=rollouts,verbs=get;list;watch;update;patch
@@ -140,12 +143,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if err := r.Client.Get(ctx, req.NamespacedName, ro); err != nil {
 		if apierrors.IsNotFound(err) {
 			forgetMetrics(req.NamespacedName)
+			r.written.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get rollout: %w", err)
 	}
 	if !ro.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
+	}
+	if r.written.stale(req.NamespacedName, ro.ResourceVersion) {
+		// The cache has not caught up with this controller's last write;
+		// its watch event reconciles again (the requeue is a safety net).
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
 	before := ro.DeepCopy()
 	s := &scope{rollout: ro, now: r.now()}
@@ -229,6 +238,7 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1a
 			}
 			return fmt.Errorf("patch rollout status: %w", err)
 		}
+		r.written.record(client.ObjectKeyFromObject(ro), ro.ResourceVersion)
 	}
 	r.recordEvents(s, &before.Status)
 	return nil

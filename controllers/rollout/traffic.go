@@ -347,7 +347,7 @@ func (r *Reconciler) keepUntil(ctx context.Context, s *scope, rs *appsv1.Replica
 	}
 	value := keepForever
 	if delay >= 0 {
-		value = s.now.Add(delay).UTC().Format(time.RFC3339)
+		value = ceilSecond(s.now.Add(delay)).UTC().Format(time.RFC3339)
 	}
 	return r.annotateDeadline(ctx, rs, fmt.Sprintf("%q", value))
 }
@@ -373,6 +373,15 @@ func (r *Reconciler) annotateDeadline(ctx context.Context, rs *appsv1.ReplicaSet
 		return fmt.Errorf("set the scale-down deadline of replica set %s: %w", rs.Name, err)
 	}
 	return nil
+}
+
+// ceilSecond rounds t up to a whole second, as times are written in
+// whole seconds: a deadline never comes early.
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
 }
 
 // keepForever is the scale-down deadline of a ReplicaSet kept up until the

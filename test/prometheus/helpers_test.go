@@ -55,12 +55,6 @@ func measure(address, query string) (analysis.Result, error) {
 	return promprovider.New().Measure(ctx, analysis.Request{Metric: m})
 }
 
-// errorRatioQuery is the share of service's requests that failed over the
-// last 5 seconds.
-func errorRatioQuery(service string) string {
-	return fmt.Sprintf(`sum(rate(http_requests_total{service=%q,code=~"5.."}[5s])) / sum(rate(http_requests_total{service=%q}[5s]))`, service, service)
-}
-
 // single returns the only value of a one-series vector result.
 func single(res analysis.Result) (float64, bool) {
 	values, ok := res.Value.([]float64)
@@ -92,7 +86,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, check func() (
 func waitForRatio(t *testing.T, s *Server, service string, want float64) {
 	t.Helper()
 	eventually(t, 30*time.Second, fmt.Sprintf("error ratio of %s near %g", service, want), func() (bool, string) {
-		res, err := measure(s.Address(), errorRatioQuery(service))
+		res, err := measure(s.Address(), ErrorRatioQuery(service))
 		if err != nil {
 			return false, "error: " + err.Error()
 		}

@@ -25,7 +25,7 @@ func TestErrorRatioKillRestartStop(t *testing.T) {
 	waitForRatio(t, s, "checkout", 0)
 
 	s.Kill()
-	_, err := measure(address, errorRatioQuery("checkout"))
+	_, err := measure(address, ErrorRatioQuery("checkout"))
 	wantPrefix := "could not reach prometheus at " + address + ": "
 	if err == nil || !strings.HasPrefix(err.Error(), wantPrefix) || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("query after Kill: error = %v, want %s...connection refused", err, wantPrefix)

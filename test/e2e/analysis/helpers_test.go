@@ -1,7 +1,6 @@
 package analysise2e
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"regexp"
@@ -16,8 +15,6 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/rampdev/ramp/analysis"
-	promprovider "github.com/rampdev/ramp/analysis/prometheus"
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/test/e2e/framework"
 	"github.com/rampdev/ramp/test/prometheus"
@@ -32,13 +29,6 @@ const waitTimeout = 60 * time.Second
 // than 5% of the requests failed (an empty result, before Prometheus has
 // data, is no success).
 const passCondition = "len(result) > 0 && result[0] < 0.05"
-
-// errorRatioQuery is the share of the requests of service that failed over
-// the last 5 seconds; {{args.service}} stands for the service in templates.
-func errorRatioQuery(service string) string {
-	return fmt.Sprintf(`sum(rate(http_requests_total{service="%s",code=~"5.."}[5s])) / sum(rate(http_requests_total{service="%s"}[5s]))`,
-		service, service)
-}
 
 // image is the container image of revision v.
 func image(v string) string {
@@ -58,7 +48,7 @@ func errorRateTemplate(address string, mutate func(*rampv1alpha1.Metric)) *rampv
 		SuccessCondition: passCondition,
 		Provider: rampv1alpha1.MetricProvider{Prometheus: &rampv1alpha1.PrometheusMetric{
 			PrometheusConnection: rampv1alpha1.PrometheusConnection{Address: address, Timeout: ptr.To[int32](5)},
-			Query:                errorRatioQuery("{{args.service}}"),
+			Query:                prometheus.ErrorRatioQuery("{{args.service}}"),
 		}},
 	}
 	if mutate != nil {
@@ -337,36 +327,6 @@ func checkValueNear(t *testing.T, what, s string, want float64) {
 		}
 	}
 	t.Errorf("%s does not carry a measured value near %g (like [%g]): %q", what, want, want, s)
-}
-
-// waitForRatio waits until the error ratio of service, read from the
-// Prometheus at address through Ramp's provider, is within 0.05 of want.
-// Prometheus cannot be watched: this polls every 250ms.
-func waitForRatio(ctx context.Context, address, service string, want float64) error {
-	m := &rampv1alpha1.Metric{Name: "ratio", Provider: rampv1alpha1.MetricProvider{Prometheus: &rampv1alpha1.PrometheusMetric{
-		PrometheusConnection: rampv1alpha1.PrometheusConnection{Address: address, Timeout: ptr.To[int32](5)},
-		Query:                errorRatioQuery(service),
-	}}}
-	provider := promprovider.New()
-	var last string
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		res, err := provider.Measure(ctx, analysis.Request{Metric: m})
-		switch values, ok := res.Value.([]float64); {
-		case err != nil:
-			last = err.Error()
-		case ok && len(values) == 1 && math.Abs(values[0]-want) <= 0.05:
-			return nil
-		default:
-			last = "value " + res.Text
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the error ratio of %s did not reach %g at %s: last %s", service, want, address, last)
-		case <-tick.C:
-		}
-	}
 }
 
 // dumpPrometheusOnFailure writes the server's log to the test log when the

@@ -16,11 +16,7 @@
 package analysise2e
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/rampdev/ramp/test/cluster"
 	"github.com/rampdev/ramp/test/e2e/framework"
@@ -50,63 +46,5 @@ const (
 var shared *prometheus.Server
 
 func TestMain(m *testing.M) {
-	cluster.RunTestMain(m, cluster.Options{}, func(ctx context.Context, c *cluster.Cluster) error {
-		srv, stop, err := startPrometheus(ctx, serviceErrorRatios)
-		if err != nil {
-			return err
-		}
-		if err := framework.StartSharedController(ctx, c); err != nil {
-			stop()
-			return err
-		}
-		shared = srv
-		// The tests are over when ctx ends. The plane's shutdown leaves
-		// time for this; if the process exits first, prometheus dies with
-		// it (see package prometheus) and the next Start removes its
-		// directory.
-		go func() {
-			<-ctx.Done()
-			stop()
-		}()
-		return nil
-	})
-}
-
-// startPrometheus starts a traffic source per service with its error ratio
-// and a Prometheus server scraping them all, and returns once the error
-// ratio of every service can be queried. stop stops the server and the
-// traffic.
-func startPrometheus(ctx context.Context, ratios map[string]float64) (srv *prometheus.Server, stop func(), err error) {
-	var traffic []*prometheus.Traffic
-	targets := make([]string, 0, len(ratios))
-	for svc, ratio := range ratios {
-		tr := prometheus.NewTraffic(svc)
-		tr.SetErrorRatio(ratio)
-		traffic = append(traffic, tr)
-		targets = append(targets, tr.Addr())
-	}
-	closeTraffic := func() {
-		for _, tr := range traffic {
-			tr.Close()
-		}
-	}
-	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	srv, err = prometheus.Start(startCtx, prometheus.Options{Targets: targets})
-	if err != nil {
-		closeTraffic()
-		return nil, nil, fmt.Errorf("start prometheus: %w", err)
-	}
-	stop = func() {
-		srv.Stop()
-		closeTraffic()
-	}
-	for svc, ratio := range ratios {
-		if err := waitForRatio(startCtx, srv.Address(), svc, ratio); err != nil {
-			srv.DumpLogs(os.Stderr)
-			stop()
-			return nil, nil, err
-		}
-	}
-	return srv, stop, nil
+	cluster.RunTestMain(m, cluster.Options{}, framework.StartSharedControllerWithPrometheus(serviceErrorRatios, &shared))
 }

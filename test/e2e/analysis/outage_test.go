@@ -9,6 +9,7 @@ import (
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/test/e2e/framework"
+	"github.com/rampdev/ramp/test/prometheus"
 )
 
 // TestPrometheusOutage kills Prometheus in the middle of an analysis step
@@ -24,7 +25,7 @@ import (
 // they would all have to wait for this one.
 func TestPrometheusOutage(t *testing.T) {
 	t.Parallel()
-	srv, stop, err := startPrometheus(t.Context(), map[string]float64{"orders": 0})
+	srv, stop, err := prometheus.StartWithTraffic(t.Context(), map[string]float64{"orders": 0})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampdev/ramp/internal/manager"
 	"github.com/rampdev/ramp/test/cluster"
+	"github.com/rampdev/ramp/test/prometheus"
 )
 
 // ControllerOptions returns manager options fit for tests: no leader
@@ -89,4 +90,29 @@ func RunController(t testing.TB, opts manager.Options) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// StartSharedControllerWithPrometheus returns a setup function for
+// cluster.RunTestMain that starts a Prometheus server scraping one traffic
+// source per service of ratios (prometheus.StartWithTraffic), sets *srv to
+// it, and starts the shared controller. The server stops when the tests
+// are over; if the process exits first, it dies with it (see package
+// prometheus).
+func StartSharedControllerWithPrometheus(ratios map[string]float64, srv **prometheus.Server) func(context.Context, *cluster.Cluster) error {
+	return func(ctx context.Context, c *cluster.Cluster) error {
+		s, stop, err := prometheus.StartWithTraffic(ctx, ratios)
+		if err != nil {
+			return err
+		}
+		if err := StartSharedController(ctx, c); err != nil {
+			stop()
+			return err
+		}
+		*srv = s
+		go func() {
+			<-ctx.Done()
+			stop()
+		}()
+		return nil
+	}
 }
