@@ -11,17 +11,26 @@ import (
 
 // Main runs the plugin with args and returns the process exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd := NewRootCommand(stdin, stdout, stderr)
+	return run(newOptions(stdin, stdout, stderr), args)
+}
+
+// run runs the plugin with o and args and returns the exit code.
+func run(o *options, args []string) int {
+	cmd := newRootCommand(o)
 	cmd.SetArgs(args)
 	if err := cmd.Execute(); err != nil {
-		fmt.Fprintln(stderr, "error:", err)
-		return 1
+		fmt.Fprintln(o.errOut, "error:", err)
+		return exitCode(err)
 	}
 	return 0
 }
 
 // NewRootCommand returns the `kubectl ramp` command with its subcommands.
 func NewRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	return newRootCommand(newOptions(stdin, stdout, stderr))
+}
+
+func newRootCommand(o *options) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "kubectl-ramp",
 		Short:         "Drive Ramp rollouts: watch, promote, abort, undo",
@@ -31,14 +40,21 @@ func NewRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			cobra.CommandDisplayNameAnnotation: "kubectl ramp",
 		},
 	}
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.AddCommand(newVersionCommand())
+	root.SetIn(o.in)
+	root.SetOut(o.out)
+	root.SetErr(o.errOut)
+	o.addFlags(root)
+	for _, add := range commands {
+		root.AddCommand(add(o))
+	}
 	return root
 }
 
-func newVersionCommand() *cobra.Command {
+// commands builds the subcommands; each command's file adds itself here in
+// an init function.
+var commands = []func(*options) *cobra.Command{newVersionCommand}
+
+func newVersionCommand(*options) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the plugin's version",
