@@ -22,4 +22,17 @@ const (
 	// AnnotationScaleDownDeadline is when an old ReplicaSet kept up after a
 	// promotion or abort is scaled down (RFC 3339).
 	AnnotationScaleDownDeadline = "ramp.dev/scale-down-deadline"
+
+	// AnnotationPodTemplate is the Rollout's pod template of a ReplicaSet's
+	// revision, as JSON, exactly as it was hashed (the ReplicaSet's own
+	// template has the API server's defaults and the hash label added).
+	// kubectl ramp undo copies it back into spec.template, so the undo
+	// finds the same revision.
+	AnnotationPodTemplate = "ramp.dev/pod-template"
+
+	// AnnotationRoleMetadata records on a ReplicaSet the role labels and
+	// annotations (canaryMetadata, stableMetadata, activeMetadata,
+	// previewMetadata) put on its pod template, as JSON, so they can be
+	// taken off when the role changes.
+	AnnotationRoleMetadata = "ramp.dev/role-metadata"
 )

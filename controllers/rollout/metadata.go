@@ -16,10 +16,9 @@ import (
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 )
 
-// annotationRoleMetadata records on a ReplicaSet the role labels and
-// annotations put on its pod template, so they can be taken off when the
-// role changes.
-const annotationRoleMetadata = "ramp.dev/role-metadata"
+// annotationRoleMetadata records on a ReplicaSet the role metadata put on
+// its pod template.
+const annotationRoleMetadata = rampv1alpha1.AnnotationRoleMetadata
 
 // roleSpecs returns the metadata of the serving role (stableMetadata, or
 // activeMetadata for blue-green) and of the update's role (canaryMetadata,

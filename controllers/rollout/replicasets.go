@@ -2,11 +2,13 @@ package rollout
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -120,6 +122,15 @@ func (r *Reconciler) adopt(ctx context.Context, s *scope, rs *appsv1.ReplicaSet)
 }
 
 // newReplicaSet builds the ReplicaSet of the current version.
+// templateJSON is the pod template as hashed (see podTemplateHash).
+func templateJSON(t *corev1.PodTemplateSpec) string {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return ""
+	}
+	return string(data)
+}
+
 func newReplicaSet(s *scope, revision int64) *appsv1.ReplicaSet {
 	ro := s.rollout
 	tmpl := s.template.DeepCopy()
@@ -134,10 +145,13 @@ func newReplicaSet(s *scope, revision int64) *appsv1.ReplicaSet {
 	}
 	rs := &appsv1.ReplicaSet{
 		ObjectMeta: metav1.ObjectMeta{
-			Name:        ro.Name + "-" + s.hash,
-			Namespace:   ro.Namespace,
-			Labels:      rsLabels,
-			Annotations: map[string]string{rampv1alpha1.AnnotationRevision: strconv.FormatInt(revision, 10)},
+			Name:      ro.Name + "-" + s.hash,
+			Namespace: ro.Namespace,
+			Labels:    rsLabels,
+			Annotations: map[string]string{
+				rampv1alpha1.AnnotationRevision:    strconv.FormatInt(revision, 10),
+				rampv1alpha1.AnnotationPodTemplate: templateJSON(s.template),
+			},
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ro,
 				rampv1alpha1.GroupVersion.WithKind("Rollout"))},
 		},

@@ -19,7 +19,7 @@ import (
 )
 
 // options is what every command shares: the streams, kubectl's config
-// flags (--kubeconfig, --context, -n, ...), colour, the clock and the
+// flags (--kubeconfig, --context, -n, ...), color, the clock and the
 // client. Tests replace now and newClient.
 type options struct {
 	in          io.Reader
@@ -27,7 +27,7 @@ type options struct {
 
 	// flags are kubectl's connection flags.
 	flags *genericclioptions.ConfigFlags
-	// noColor turns colour off (it is off anyway when out is not a
+	// noColor turns color off (it is off anyway when out is not a
 	// terminal).
 	noColor bool
 
@@ -49,10 +49,10 @@ func newOptions(in io.Reader, out, errOut io.Writer) *options {
 // addFlags adds kubectl's connection flags and --no-color to root.
 func (o *options) addFlags(root *cobra.Command) {
 	o.flags.AddFlags(root.PersistentFlags())
-	root.PersistentFlags().BoolVar(&o.noColor, "no-color", false, "Print without colour (also off when stdout is not a terminal)")
+	root.PersistentFlags().BoolVar(&o.noColor, "no-color", false, "Print without color (also off when stdout is not a terminal)")
 }
 
-// color reports whether output gets colour: not with --no-color or
+// color reports whether output gets color: not with --no-color or
 // NO_COLOR, and only on a terminal.
 func (o *options) color() bool {
 	if o.noColor || os.Getenv("NO_COLOR") != "" {

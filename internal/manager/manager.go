@@ -220,7 +220,7 @@ func CacheOptions(namespace, instanceID string) (cache.Options, error) {
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&appsv1.ReplicaSet{}:        {Label: managed},
+			&appsv1.ReplicaSet{}:        {Label: managed, Transform: dropPodTemplateAnnotation},
 			&corev1.Pod{}:               {Label: managed},
 			&batchv1.Job{}:              {Label: labels.NewSelector().Add(*analysisJob)},
 			&rampv1alpha1.Rollout{}:     {Label: instance, Transform: keepStatusManagedFields},
@@ -231,6 +231,19 @@ func CacheOptions(namespace, instanceID string) (cache.Options, error) {
 		opts.DefaultNamespaces = map[string]cache.Config{namespace: {}}
 	}
 	return opts, nil
+}
+
+// dropPodTemplateAnnotation strips managed fields and the copy of the
+// Rollout's pod template (AnnotationPodTemplate) from cached ReplicaSets:
+// the controller never reads it, and it would double the memory a
+// ReplicaSet takes. The controller only patches ReplicaSets, so the
+// annotation stays on the object.
+func dropPodTemplateAnnotation(obj any) (any, error) {
+	obj, err := cache.TransformStripManagedFields()(obj)
+	if rs, ok := obj.(*appsv1.ReplicaSet); ok && err == nil {
+		delete(rs.Annotations, rampv1alpha1.AnnotationPodTemplate)
+	}
+	return obj, err
 }
 
 // InstanceSelector selects the objects a controller with this instance ID
