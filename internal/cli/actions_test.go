@@ -77,7 +77,7 @@ func runCLI(t *testing.T, funcs interceptor.Funcs, objs []client.Object, args ..
 	o := newOptions(strings.NewReader(""), &out, &errOut)
 	o.now = func() time.Time { return testNow }
 	o.newClient = func() (client.WithWatch, error) { return c, nil }
-	code := run(o, append(args, "--namespace", "shop"))
+	code := run(o, append([]string{"--namespace", "shop"}, args...))
 	return code, out.String(), errOut.String(), base
 }
 
@@ -258,5 +258,19 @@ func TestVerdict(t *testing.T) {
 		if done != tc.done || code != tc.code || line == "" {
 			t.Errorf("%s: done %v code %d (%q), want %v %d", tc.name, done, code, line, tc.done, tc.code)
 		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		code, out, errOut, _ := runCLI(t, interceptor.Funcs{}, nil, "completion", shell)
+		if code != 0 || !strings.Contains(out, "kubectl-ramp") {
+			t.Errorf("completion %s: exit %d, stderr %q, %d bytes of script", shell, code, errOut, len(out))
+		}
+	}
+	// Rollout names complete from the cluster.
+	code, out, _, _ := runCLI(t, interceptor.Funcs{}, []client.Object{testRollout(nil)}, "__complete", "promote", "")
+	if code != 0 || !strings.HasPrefix(out, "web\n") {
+		t.Errorf("completion of rollout names: exit %d, output %q", code, out)
 	}
 }
