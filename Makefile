@@ -88,16 +88,20 @@ testbin: ## Build the control-plane binaries into the cache (once per version).
 PROMETHEUS_BIN := /usr/bin/prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: prometheus
-prometheus: ## Install Debian's prometheus server for the analysis e2e tests (only when missing).
-	@if [ ! -x $(PROMETHEUS_BIN) ]; then \
-		echo "Installing Debian's prometheus package"; \
+.PHONY: debs prometheus tmux
+debs: ## Install the Debian packages the e2e tests use (prometheus, tmux), only those missing.
+	@missing=""; \
+	[ -x $(PROMETHEUS_BIN) ] || missing="$$missing prometheus"; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update; \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends prometheus; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
 	fi
+prometheus tmux: debs
 
 .PHONY: e2e
-e2e: testbin prometheus ## Run the end-to-end tests against local control planes and a real Prometheus.
+e2e: testbin debs ## Run the end-to-end tests against local control planes, a real Prometheus and tmux.
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) $(GOTEST_FLAGS) $(E2E_PKGS)
 
 ##@ Run

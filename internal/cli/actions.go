@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -22,14 +23,27 @@ func init() {
 }
 
 // action is one change to a Rollout: check says why it makes no sense
-// (nil when it does), patch is the merge patch, status whether it goes to
-// the status subresource, and done the line printed after.
+// (nil when it does), patch builds the patch of the Rollout as read,
+// status tells whether it goes to the status subresource, and done is the
+// line printed after.
 type action struct {
 	verb   string
 	check  func(*rampv1alpha1.Rollout) error
-	patch  func(*rampv1alpha1.Rollout) string
+	patch  func(*rampv1alpha1.Rollout) (client.Patch, error)
 	status bool
 	done   string
+}
+
+// mergePatch is a merge patch of fields (such as "status":{...}) that
+// also carries the resourceVersion read, so that a change made meanwhile
+// fails it instead of being overwritten.
+func mergePatch(ro *rampv1alpha1.Rollout, fields string) client.Patch {
+	return client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"metadata":{"resourceVersion":%q},%s}`, ro.ResourceVersion, fields))
+}
+
+// merge returns a patch function for a merge patch of fixed fields.
+func merge(fields string) func(*rampv1alpha1.Rollout) (client.Patch, error) {
+	return func(ro *rampv1alpha1.Rollout) (client.Patch, error) { return mergePatch(ro, fields), nil }
 }
 
 // actionCommand builds a command NAME that applies a.
@@ -45,26 +59,48 @@ func actionCommand(o *options, use, short string, a func(cmd *cobra.Command) act
 	}
 }
 
-// apply reads the Rollout, checks the action, writes its patch (with the
-// resourceVersion read, so a change made meanwhile fails it instead of
-// being overwritten) and prints what it did.
+// writeFailure is an error of the write itself (not of the read or the
+// check).
+type writeFailure struct{ err error }
+
+func (w *writeFailure) Error() string { return w.err.Error() }
+
+func (w *writeFailure) Unwrap() error { return w.err }
+
+// apply reads the Rollout, checks the action, writes its patch and prints
+// what it did. The controller writes status often: on a conflict the
+// Rollout is read and checked again.
 func (o *options) apply(ctx context.Context, name string, a action) error {
-	c, ns, ro, err := o.getRollout(ctx, name)
+	var ns string
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		c, n, ro, err := o.getRollout(ctx, name)
+		if err != nil {
+			return err
+		}
+		ns = n
+		if err := a.check(ro); err != nil {
+			return fmt.Errorf("cannot %s rollout %q: %w", a.verb, name, err)
+		}
+		patch, err := a.patch(ro)
+		if err != nil {
+			return err
+		}
+		if a.status {
+			err = c.Status().Patch(ctx, ro, patch)
+		} else {
+			err = c.Patch(ctx, ro, patch)
+		}
+		if err != nil {
+			return &writeFailure{err}
+		}
+		return nil
+	})
+	var wf *writeFailure
+	if errors.As(err, &wf) {
+		return o.writeError(wf.err, a, name, ns)
+	}
 	if err != nil {
 		return err
-	}
-	if err := a.check(ro); err != nil {
-		return fmt.Errorf("cannot %s rollout %q: %w", a.verb, name, err)
-	}
-	patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q},%s}`, ro.ResourceVersion, a.patch(ro))
-	raw := client.RawPatch(types.MergePatchType, []byte(patch))
-	if a.status {
-		err = c.Status().Patch(ctx, ro, raw)
-	} else {
-		err = c.Patch(ctx, ro, raw)
-	}
-	if err != nil {
-		return o.writeError(err, a, name, ns)
 	}
 	fmt.Fprintf(o.out, "rollout %q %s\n", name, a.done)
 	return nil
@@ -82,7 +118,7 @@ func (o *options) writeError(err error, a action, name, ns string) error {
 		return fmt.Errorf("you may not %s rollout %q: %s needs the verb patch on %s (API group ramp.dev) in namespace %q; ask for a role that grants it: %w",
 			a.verb, name, a.verb, resource, ns, err)
 	case apierrors.IsConflict(err):
-		return fmt.Errorf("rollout %q changed while it was being %s; run the command again: %w", name, a.done, err)
+		return fmt.Errorf("rollout %q kept changing while kubectl ramp %s tried to write it; run the command again: %w", name, a.verb, err)
 	}
 	return fmt.Errorf("%s rollout %q: %w", a.verb, name, err)
 }
@@ -134,7 +170,7 @@ func newPromoteCommand(o *options) *cobra.Command {
 						}
 						return nil
 					},
-					patch: func(*rampv1alpha1.Rollout) string { return `"status":{"promoteFull":true,"pauseConditions":null}` },
+					patch: merge(`"status":{"promoteFull":true,"pauseConditions":null}`),
 				}
 			}
 			return action{verb: "promote", status: true, done: "promoted",
@@ -151,7 +187,7 @@ func newPromoteCommand(o *options) *cobra.Command {
 					}
 					return nil
 				},
-				patch: func(*rampv1alpha1.Rollout) string { return `"status":{"pauseConditions":null}` },
+				patch: merge(`"status":{"pauseConditions":null}`),
 			}
 		})
 	cmd.Flags().BoolVar(&full, "full", false, "Skip every remaining step, pause and analysis: the update becomes stable as soon as it is at full size")
@@ -171,9 +207,7 @@ func newAbortCommand(o *options) *cobra.Command {
 					}
 					return nil
 				},
-				patch: func(*rampv1alpha1.Rollout) string {
-					return `"status":{"abort":true,"abortedBy":"kubectl ramp abort"}`
-				},
+				patch: merge(`"status":{"abort":true,"abortedBy":"kubectl ramp abort"}`),
 			}
 		})
 }
@@ -188,7 +222,7 @@ func newRetryCommand(o *options) *cobra.Command {
 					}
 					return nil
 				},
-				patch: func(*rampv1alpha1.Rollout) string { return `"status":{"abort":false,"abortedBy":null}` },
+				patch: merge(`"status":{"abort":false,"abortedBy":null}`),
 			}
 		})
 }
@@ -203,7 +237,7 @@ func newPauseCommand(o *options) *cobra.Command {
 					}
 					return nil
 				},
-				patch: func(*rampv1alpha1.Rollout) string { return `"spec":{"paused":true}` },
+				patch: merge(`"spec":{"paused":true}`),
 			}
 		})
 }
@@ -221,7 +255,7 @@ func newResumeCommand(o *options) *cobra.Command {
 					}
 					return nil
 				},
-				patch: func(*rampv1alpha1.Rollout) string { return `"spec":{"paused":false}` },
+				patch: merge(`"spec":{"paused":false}`),
 			}
 		})
 }

@@ -274,3 +274,22 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("completion of rollout names: exit %d, output %q", code, out)
 	}
 }
+
+// TestConflictIsRetried: the controller writes status often; a write that
+// conflicts is read, checked and written again.
+func TestConflictIsRetried(t *testing.T) {
+	conflicts := 2
+	funcs := interceptor.Funcs{SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object,
+		patch client.Patch, opts ...client.SubResourcePatchOption) error {
+		if conflicts > 0 {
+			conflicts--
+			return apierrors.NewConflict(schema.GroupResource{Group: "ramp.dev", Resource: "rollouts"}, obj.GetName(),
+				errorString("the object has been modified"))
+		}
+		return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+	}}
+	code, out, errOut, c := runCLI(t, funcs, []client.Object{testRollout(nil)}, "abort", "web")
+	if code != 0 || conflicts != 0 || !getRO(t, c).Status.Abort {
+		t.Errorf("abort through two conflicts: exit %d, stdout %q, stderr %q, conflicts left %d", code, out, errOut, conflicts)
+	}
+}

@@ -72,7 +72,7 @@ func revisionsOf(ctx context.Context, c client.Client, ro *rampv1alpha1.Rollout)
 
 // undo copies the pod template of an older revision into spec.template.
 func (o *options) undo(ctx context.Context, name string, to int64) error {
-	c, ns, ro, err := o.getRollout(ctx, name)
+	c, _, ro, err := o.getRollout(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -96,17 +96,17 @@ func (o *options) undo(ctx context.Context, name string, to int64) error {
 	if err != nil {
 		return fmt.Errorf("encode the pod template of revision %d: %w", target.number, err)
 	}
-	a := action{verb: "undo", done: fmt.Sprintf("rolled back to revision %d", target.number)}
-	// The whole template is replaced (a merge patch would keep labels or
-	// annotations the newer revision added), with the version read as a
-	// precondition.
-	patch := fmt.Sprintf(`[{"op":"replace","path":"/metadata/resourceVersion","value":%q},{"op":"replace","path":"/spec/template","value":%s}]`,
-		ro.ResourceVersion, data)
-	if err := c.Patch(ctx, ro, client.RawPatch(types.JSONPatchType, []byte(patch))); err != nil {
-		return o.writeError(err, a, name, ns)
-	}
-	fmt.Fprintf(o.out, "rollout %q %s\n", name, a.done)
-	return nil
+	return o.apply(ctx, name, action{verb: "undo", done: fmt.Sprintf("rolled back to revision %d", target.number),
+		check: func(*rampv1alpha1.Rollout) error { return nil },
+		// The whole template is replaced (a merge patch would keep labels
+		// or annotations the newer revision added), with the version read
+		// as a precondition.
+		patch: func(ro *rampv1alpha1.Rollout) (client.Patch, error) {
+			return client.RawPatch(types.JSONPatchType, fmt.Appendf(nil,
+				`[{"op":"replace","path":"/metadata/resourceVersion","value":%q},{"op":"replace","path":"/spec/template","value":%s}]`,
+				ro.ResourceVersion, data)), nil
+		},
+	})
 }
 
 // undoTarget picks the revision to go back to: to, or the newest one older
@@ -185,9 +185,7 @@ func newRestartCommand(o *options) *cobra.Command {
 			}
 			return o.apply(cmd.Context(), args[0], action{verb: "restart", done: "restarting its pods " + when,
 				check: func(*rampv1alpha1.Rollout) error { return nil },
-				patch: func(*rampv1alpha1.Rollout) string {
-					return fmt.Sprintf(`"spec":{"restartAt":%q}`, at.UTC().Format(time.RFC3339))
-				},
+				patch: merge(fmt.Sprintf(`"spec":{"restartAt":%q}`, at.UTC().Format(time.RFC3339))),
 			})
 		},
 	}
@@ -229,17 +227,33 @@ func parseImages(args []string) (map[string]string, error) {
 // setImages writes the images into the containers and init containers of
 // spec.template.
 func (o *options) setImages(ctx context.Context, name string, images map[string]string) error {
-	c, ns, ro, err := o.getRollout(ctx, name)
-	if err != nil {
-		return err
-	}
-	if ro.Spec.WorkloadRef != nil || ro.Spec.Template == nil {
-		return fmt.Errorf("cannot set the image of rollout %q: its pod template comes from a Deployment (spec.workloadRef); set the image there", name)
-	}
-	tmpl := ro.Spec.Template.DeepCopy()
+	var tmpl *corev1.PodTemplateSpec
+	return o.apply(ctx, name, action{verb: "set the image of", done: "image updated",
+		check: func(ro *rampv1alpha1.Rollout) error {
+			if ro.Spec.WorkloadRef != nil || ro.Spec.Template == nil {
+				return errors.New("its pod template comes from a Deployment (spec.workloadRef); set the image there")
+			}
+			var err error
+			tmpl, err = withImages(ro.Spec.Template, images)
+			return err
+		},
+		patch: func(ro *rampv1alpha1.Rollout) (client.Patch, error) {
+			data, err := json.Marshal(tmpl.Spec)
+			if err != nil {
+				return nil, fmt.Errorf("encode the pod spec: %w", err)
+			}
+			return mergePatch(ro, fmt.Sprintf(`"spec":{"template":{"spec":%s}}`, data)), nil
+		},
+	})
+}
+
+// withImages returns a copy of tmpl with the images set: by container
+// name, or "*" for every container and init container.
+func withImages(tmpl *corev1.PodTemplateSpec, images map[string]string) (*corev1.PodTemplateSpec, error) {
+	out := tmpl.DeepCopy()
 	found := map[string]bool{}
 	var names []string
-	for _, list := range [][]corev1.Container{tmpl.Spec.InitContainers, tmpl.Spec.Containers} {
+	for _, list := range [][]corev1.Container{out.Spec.InitContainers, out.Spec.Containers} {
 		for i := range list {
 			names = append(names, list[i].Name)
 			if img, ok := images[list[i].Name]; ok {
@@ -251,18 +265,8 @@ func (o *options) setImages(ctx context.Context, name string, images map[string]
 	}
 	for k := range images {
 		if !found[k] {
-			return fmt.Errorf("cannot set the image of rollout %q: it has no container %q; its containers are %s", name, k, strings.Join(names, ", "))
+			return nil, fmt.Errorf("it has no container %q; its containers are %s", k, strings.Join(names, ", "))
 		}
 	}
-	data, err := json.Marshal(tmpl.Spec)
-	if err != nil {
-		return fmt.Errorf("encode the pod spec: %w", err)
-	}
-	a := action{verb: "set the image of", done: "image updated"}
-	patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q},"spec":{"template":{"spec":%s}}}`, ro.ResourceVersion, data)
-	if err := c.Patch(ctx, ro, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
-		return o.writeError(err, a, name, ns)
-	}
-	fmt.Fprintf(o.out, "rollout %q %s\n", name, a.done)
-	return nil
+	return out, nil
 }
