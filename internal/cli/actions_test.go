@@ -110,12 +110,12 @@ func TestActions(t *testing.T) {
 		{name: "promote a healthy rollout", ro: testRollout(healthy), args: []string{"promote", "web"}, failed: true,
 			out: `cannot promote rollout "web": no update is in flight`},
 		{name: "promote a rollout that is not paused", ro: testRollout(nil), args: []string{"promote", "web"}, failed: true,
-			out: `cannot promote rollout "web": it is not paused (it moves on by itself); use --full`},
+			out: `cannot promote rollout "web": it is not paused (it moves on by itself); promote it fully`},
 		{name: "promote --full", ro: testRollout(nil), args: []string{"promote", "web", "--full"},
 			out:   `rollout "web" promoted to the end of its steps (--full)`,
 			check: func(ro *rampv1alpha1.Rollout) bool { return ro.Status.PromoteFull }},
 		{name: "promote a rollout paused by spec.paused", ro: testRollout(func(ro *rampv1alpha1.Rollout) { ro.Spec.Paused = true; paused(ro) }),
-			args: []string{"promote", "web"}, failed: true, out: `cannot promote rollout "web": it is paused by spec.paused; run kubectl ramp resume`},
+			args: []string{"promote", "web"}, failed: true, out: `cannot promote rollout "web": it is paused by spec.paused; resume it`},
 		{name: "abort", ro: testRollout(nil), args: []string{"abort", "web"}, out: `rollout "web" aborted: going back to the stable version`,
 			check: func(ro *rampv1alpha1.Rollout) bool {
 				return ro.Status.Abort && ro.Status.AbortedBy == "kubectl ramp abort"
@@ -134,7 +134,7 @@ func TestActions(t *testing.T) {
 		{name: "resume", ro: testRollout(func(ro *rampv1alpha1.Rollout) { ro.Spec.Paused = true }), args: []string{"resume", "web"},
 			out: `rollout "web" resumed (spec.paused: false)`, check: func(ro *rampv1alpha1.Rollout) bool { return !ro.Spec.Paused }},
 		{name: "resume at a pause step", ro: testRollout(paused), args: []string{"resume", "web"}, failed: true,
-			out: `cannot resume rollout "web": it was not paused by a person but waits at a pause of its own; run kubectl ramp promote`},
+			out: `cannot resume rollout "web": it was not paused by a person but waits at a pause of its own; promote it`},
 		{name: "restart in 10m", ro: testRollout(nil), args: []string{"restart", "web", "--in", "10m"},
 			out: `rollout "web" restarting its pods at 2026-03-01T12:10:01Z`,
 			check: func(ro *rampv1alpha1.Rollout) bool {
