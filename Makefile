@@ -88,17 +88,20 @@ testbin: ## Build the control-plane binaries into the cache (once per version).
 PROMETHEUS_BIN := /usr/bin/prometheus
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: debs prometheus tmux
-debs: ## Install the Debian packages the e2e tests use (prometheus, tmux), only those missing.
+.PHONY: debs prometheus tmux chromium
+debs: ## Install the Debian packages the e2e tests use (prometheus, tmux, chromium, nodejs, npm), only those missing.
 	@missing=""; \
 	[ -x $(PROMETHEUS_BIN) ] || missing="$$missing prometheus"; \
 	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update; \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
 	fi
-prometheus tmux: debs
+prometheus tmux chromium: debs
 
 .PHONY: e2e
 e2e: testbin debs ## Run the end-to-end tests against local control planes, a real Prometheus and tmux.

@@ -190,6 +190,15 @@ func decide(name string, s settings, res *rampv1alpha1.MetricResult, terminated 
 		res.Phase = rampv1alpha1.AnalysisPhaseInconclusive
 		res.Message = fmt.Sprintf("metric %s is inconclusive: %d of %d measurements were, more than inconclusiveLimit %d; last: %s",
 			name, res.Inconclusive, res.Count, s.inconclusiveLimit, lastWith(res, rampv1alpha1.AnalysisPhaseInconclusive))
+	case !terminated && s.count > 0 && res.Count >= s.count && running(res) == nil && res.Successful == 0 && res.Error > 0:
+		// Within the limits, but nothing was measured: no verdict to pass.
+		res.Phase = rampv1alpha1.AnalysisPhaseError
+		res.Message = fmt.Sprintf("metric %s: none of its %d measurements succeeded, %d could not be taken; last error: %s",
+			name, res.Count, res.Error, lastWith(res, rampv1alpha1.AnalysisPhaseError))
+	case !terminated && s.count > 0 && res.Count >= s.count && running(res) == nil && res.Successful == 0 && res.Inconclusive > 0:
+		res.Phase = rampv1alpha1.AnalysisPhaseInconclusive
+		res.Message = fmt.Sprintf("metric %s is inconclusive: none of its %d measurements succeeded, %d were inconclusive; last: %s",
+			name, res.Count, res.Inconclusive, lastWith(res, rampv1alpha1.AnalysisPhaseInconclusive))
 	case terminated || (s.count > 0 && res.Count >= s.count && running(res) == nil):
 		res.Phase = rampv1alpha1.AnalysisPhaseSuccessful
 		res.Message = fmt.Sprintf("metric %s passed: %d of %d measurements successful", name, res.Successful, res.Count)

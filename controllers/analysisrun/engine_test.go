@@ -229,6 +229,23 @@ func TestConsecutiveErrors(t *testing.T) {
 	}
 }
 
+// TestNothingMeasuredIsNoPass: a metric whose every measurement failed to
+// be taken, though within consecutiveErrorLimit, ends in Error, not
+// Successful: nothing was measured to pass.
+func TestNothingMeasuredIsNoPass(t *testing.T) {
+	m := webMetric("error-rate")
+	m.Interval, m.Count = "1s", ptr.To[int32](3)
+	m.SuccessCondition = "result[0] < 0.05"
+	// A scalar result: result[0] cannot be evaluated.
+	h := newHarness(t, spec(m), 0.01, 0.01, 0.01)
+	run := h.until(10)
+	res := run.Status.MetricResults[0]
+	if run.Status.Phase != rampv1alpha1.AnalysisPhaseError || res.Error != 3 || res.Successful != 0 ||
+		!strings.Contains(res.Message, "none of its 3 measurements succeeded, 3 could not be taken; last error: ") {
+		t.Errorf("phase %s, counts %+v, message %q; want Error saying nothing was measured", run.Status.Phase, res, res.Message)
+	}
+}
+
 func TestInconclusive(t *testing.T) {
 	m := webMetric("latency")
 	m.SuccessCondition, m.FailureCondition = "result < 100", "result > 500"

@@ -71,6 +71,13 @@ type Options struct {
 	// NewClient, when set, builds the manager's client (tests wrap it to
 	// count writes).
 	NewClient client.NewClientFunc
+	// DashboardBindAddress serves the dashboard (port-forward to it);
+	// empty or "0" turns it off.
+	DashboardBindAddress string
+	// DashboardActions lets people who sign in to the dashboard with a
+	// token take actions their RBAC allows; off, the dashboard is
+	// read-only.
+	DashboardActions bool
 	// AllowSeveralInProcess lets tests start more than one manager in one
 	// process (controller names are otherwise unique per process, because
 	// they label the controllers' metrics).
@@ -153,6 +160,9 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
+	}
+	if err := addDashboard(mgr, cfg, opts); err != nil {
+		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return nil, fmt.Errorf("add health check: %w", err)
