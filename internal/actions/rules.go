@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/internal/rolloutinfo"
 )
 
 // builders make each action's plan for a Rollout as read.
@@ -135,10 +136,7 @@ var (
 )
 
 // inFlight reports whether an update is under way (not yet stable).
-func inFlight(ro *rampv1alpha1.Rollout) bool {
-	st := &ro.Status
-	return st.StableRS != "" && st.CurrentPodHash != "" && st.StableRS != st.CurrentPodHash
-}
+var inFlight = rolloutinfo.InFlight
 
 // merge returns a merge patch of fields (such as "status":{...}) that also
 // carries the resourceVersion read, so that a change made meanwhile fails

@@ -1,15 +1,14 @@
 package dashboard
 
 import (
-	"fmt"
 	"slices"
-	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/internal/rolloutinfo"
 )
 
 // RolloutSummary is what the list and the detail page show of a Rollout
@@ -98,60 +97,6 @@ func strategyOf(ro *rampv1alpha1.Rollout) string {
 	return strategyCanary
 }
 
-// canarySteps are ro's canary steps; none for other strategies.
-func canarySteps(ro *rampv1alpha1.Rollout) []rampv1alpha1.CanaryStep {
-	if c := ro.Spec.Strategy.Canary; c != nil && ro.Spec.Strategy.BlueGreen == nil {
-		return c.Steps
-	}
-	return nil
-}
-
-// inFlight reports whether an update is under way: the current revision
-// is not (yet) the stable one.
-func inFlight(ro *rampv1alpha1.Rollout) bool {
-	st := &ro.Status
-	return st.CurrentPodHash != "" && st.StableRS != "" && st.CurrentPodHash != st.StableRS
-}
-
-// stepIndex is the index of the current canary step.
-func stepIndex(ro *rampv1alpha1.Rollout) int {
-	return int(ptr.Deref(ro.Status.CurrentStepIndex, 0))
-}
-
-// stepText is the current canary step counted from 1, as kubectl ramp
-// shows it: "3/8", "0/8" after an abort, "" without steps.
-func stepText(ro *rampv1alpha1.Rollout) string {
-	n := len(canarySteps(ro))
-	switch {
-	case n == 0:
-		return ""
-	case ro.Status.Abort:
-		return fmt.Sprintf("0/%d", n)
-	}
-	return fmt.Sprintf("%d/%d", min(stepIndex(ro)+1, n), n)
-}
-
-// setWeight is the canary weight the steps ask for at the current step:
-// the last setWeight up to it, 100 once the steps are done or no update
-// is in flight, and 0 after an abort.
-func setWeight(ro *rampv1alpha1.Rollout) int32 {
-	steps := canarySteps(ro)
-	i := stepIndex(ro)
-	switch {
-	case ro.Status.Abort:
-		return 0
-	case !inFlight(ro) || i >= len(steps):
-		return 100
-	}
-	var w int32
-	for _, s := range steps[:i+1] {
-		if s.SetWeight != nil {
-			w = *s.SetWeight
-		}
-	}
-	return w
-}
-
 // actualWeight is the canary weight last set on the traffic router; 100
 // when none was recorded and no update is in flight; nil when unknown.
 func actualWeight(ro *rampv1alpha1.Rollout) *int32 {
@@ -162,28 +107,6 @@ func actualWeight(ro *rampv1alpha1.Rollout) *int32 {
 		return ptr.To[int32](100)
 	}
 	return nil
-}
-
-// roleOf is what the revision with pod template hash hash does for ro:
-// stable or canary for a canary, active or preview for a blue-green, old
-// otherwise.
-func roleOf(ro *rampv1alpha1.Rollout, hash string) string {
-	st := &ro.Status
-	switch {
-	case hash == "":
-		return roleOld
-	case ro.Spec.Strategy.BlueGreen != nil && hash == st.BlueGreen.ActiveSelector:
-		return roleActive
-	case ro.Spec.Strategy.BlueGreen != nil && (hash == st.BlueGreen.PreviewSelector || hash == st.CurrentPodHash):
-		return rolePreview
-	case ro.Spec.Strategy.BlueGreen != nil:
-		return roleOld
-	case hash == st.StableRS:
-		return roleStable
-	case hash == st.CurrentPodHash:
-		return roleCanary
-	}
-	return roleOld
 }
 
 // imagesOf lists the images of ro's live (not old) revisions with their
@@ -211,20 +134,6 @@ func imagesOf(ro *rampv1alpha1.Rollout, replicaSets []*appsv1.ReplicaSet) []Imag
 	return images
 }
 
-// hashOf is a ReplicaSet's pod template hash.
-func hashOf(rs *appsv1.ReplicaSet) string {
-	return rs.Labels[rampv1alpha1.LabelPodTemplateHash]
-}
-
-// revisionOf is a ReplicaSet's revision number; 0 when unknown.
-func revisionOf(rs *appsv1.ReplicaSet) int64 {
-	n, err := strconv.ParseInt(rs.Annotations[rampv1alpha1.AnnotationRevision], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return n
-}
-
 // sortNewestFirst orders ReplicaSets by revision, newest first, then by
 // name.
 func sortNewestFirst(rss []*appsv1.ReplicaSet) {
@@ -243,4 +152,34 @@ func sortNewestFirst(rss []*appsv1.ReplicaSet) {
 		}
 		return 0
 	})
+}
+
+// canarySteps, inFlight, stepIndex, setWeight, hashOf and revisionOf read
+// the Rollout as kubectl ramp does.
+var (
+	canarySteps = rolloutinfo.CanarySteps
+	inFlight    = rolloutinfo.InFlight
+	stepIndex   = rolloutinfo.StepIndex
+	setWeight   = rolloutinfo.SetWeight
+	hashOf      = rolloutinfo.HashOf
+	revisionOf  = rolloutinfo.RevisionOf
+)
+
+// stepText is the current canary step counted from 1, as kubectl ramp
+// shows it: "3/8", "0/8" after an abort, "" without steps.
+func stepText(ro *rampv1alpha1.Rollout) string {
+	text, _ := rolloutinfo.Step(ro)
+	return text
+}
+
+// roleOf is what the revision with pod template hash hash does for ro:
+// stable or canary for a canary (a baseline counts as old), active or
+// preview for a blue-green, old otherwise.
+func roleOf(ro *rampv1alpha1.Rollout, hash string) string {
+	switch r := rolloutinfo.Role(ro, hash); r {
+	case "", rolloutinfo.RoleBaseline:
+		return roleOld
+	default:
+		return r
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/internal/rolloutinfo"
 )
 
 // Facts about a Rollout that both get and list show.
@@ -46,41 +47,6 @@ func strategyName(ro *rampv1alpha1.Rollout) string {
 	return notAvailable
 }
 
-// isBlueGreen reports whether ro uses the blue-green strategy.
-func isBlueGreen(ro *rampv1alpha1.Rollout) bool {
-	return ro.Spec.Strategy.BlueGreen != nil
-}
-
-// canarySteps are ro's canary steps; none for other strategies.
-func canarySteps(ro *rampv1alpha1.Rollout) []rampv1alpha1.CanaryStep {
-	if c := ro.Spec.Strategy.Canary; c != nil && !isBlueGreen(ro) {
-		return c.Steps
-	}
-	return nil
-}
-
-// inFlight reports whether an update is under way: the current revision
-// is not yet the stable one.
-func inFlight(ro *rampv1alpha1.Rollout) bool {
-	st := &ro.Status
-	return st.CurrentPodHash != "" && st.StableRS != "" && st.CurrentPodHash != st.StableRS
-}
-
-// step is the canary step the rollout is at, counted from 1, such as
-// "3/8"; ok is false without canary steps. An aborted update shows 0.
-func step(ro *rampv1alpha1.Rollout) (text string, ok bool) {
-	steps := canarySteps(ro)
-	if len(steps) == 0 {
-		return "", false
-	}
-	n := len(steps)
-	if ro.Status.Abort {
-		return fmt.Sprintf("0/%d", n), true
-	}
-	i := int(ptr.Deref(ro.Status.CurrentStepIndex, 0))
-	return fmt.Sprintf("%d/%d", min(i+1, n), n), true
-}
-
 // stepDetail says what the current step does, such as "setWeight 20",
 // "aborted" or "" once the steps are done.
 func stepDetail(ro *rampv1alpha1.Rollout) string {
@@ -112,26 +78,8 @@ func stepDetail(ro *rampv1alpha1.Rollout) string {
 	return ""
 }
 
-// setWeight is the canary weight the steps ask for at the current step:
-// the last setWeight up to it, 100 once the steps are done or no update is
-// in flight, and 0 after an abort.
-func setWeight(ro *rampv1alpha1.Rollout) int32 {
-	steps := canarySteps(ro)
-	i := int(ptr.Deref(ro.Status.CurrentStepIndex, 0))
-	switch {
-	case ro.Status.Abort:
-		return 0
-	case !inFlight(ro) || i >= len(steps):
-		return 100
-	}
-	var w int32
-	for _, s := range steps[:i+1] {
-		if s.SetWeight != nil {
-			w = *s.SetWeight
-		}
-	}
-	return w
-}
+// setWeight is the canary weight the steps ask for at the current step.
+var setWeight = rolloutinfo.SetWeight
 
 // actualWeight is the canary weight last set (status.canary.weights),
 // with "(verified)" or "(not verified)" when the traffic router reported
@@ -165,48 +113,6 @@ func listWeight(ro *rampv1alpha1.Rollout) string {
 		return "100"
 	}
 	return notAvailable
-}
-
-// role is what the revision with pod template hash hash does for ro:
-// canary, stable or baseline for a canary; active or preview for a
-// blue-green; "" for an old revision.
-func role(ro *rampv1alpha1.Rollout, hash string) string {
-	st := &ro.Status
-	if hash == "" {
-		return ""
-	}
-	if isBlueGreen(ro) {
-		switch hash {
-		case st.BlueGreen.ActiveSelector:
-			return "active"
-		case st.BlueGreen.PreviewSelector, st.CurrentPodHash:
-			return "preview"
-		}
-		return ""
-	}
-	switch hash {
-	case st.StableRS:
-		return "stable"
-	case st.CurrentPodHash:
-		return "canary"
-	case st.Canary.BaselinePodHash:
-		return "baseline"
-	}
-	return ""
-}
-
-// hashOf is a ReplicaSet's pod template hash.
-func hashOf(rs *appsv1.ReplicaSet) string {
-	return rs.Labels[rampv1alpha1.LabelPodTemplateHash]
-}
-
-// revisionOf is a ReplicaSet's revision number; 0 when unknown.
-func revisionOf(rs *appsv1.ReplicaSet) int64 {
-	n, err := strconv.ParseInt(rs.Annotations[rampv1alpha1.AnnotationRevision], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return n
 }
 
 // desired is spec.replicas with its default of 1.
@@ -257,3 +163,15 @@ func imageRoles(ro *rampv1alpha1.Rollout, replicaSets []*appsv1.ReplicaSet) []st
 	}
 	return lines
 }
+
+// isBlueGreen, canarySteps, inFlight, step, role, hashOf and revisionOf
+// read the Rollout as the dashboard does.
+var (
+	isBlueGreen = rolloutinfo.IsBlueGreen
+	canarySteps = rolloutinfo.CanarySteps
+	inFlight    = rolloutinfo.InFlight
+	step        = rolloutinfo.Step
+	role        = rolloutinfo.Role
+	hashOf      = rolloutinfo.HashOf
+	revisionOf  = rolloutinfo.RevisionOf
+)
