@@ -18,6 +18,8 @@ TOOLS_ENV := GONOSUMDB=k8s.io/kubernetes GOFLAGS=-mod=mod GOWORK=off
 
 CONTROLLER_GEN := $(BIN)/controller-gen
 GOLANGCI_LINT := $(BIN)/golangci-lint
+HELM := $(BIN)/helm
+HELM_DIR := $(CURDIR)/hack/helm
 
 # Packages whose tests need no control plane.
 UNIT_PKGS = $$($(GO) list ./... | grep -v '/test/')
@@ -67,6 +69,7 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint with .golangci.yml.
 verify: generate manifests fmt ## Regenerate and format, then fail if that changed any file.
 	$(GO) mod tidy
 	cd $(TOOLS_DIR) && $(TOOLS_ENV) $(GO) mod tidy
+	cd $(HELM_DIR) && GOWORK=off $(GO) mod tidy
 	@if ! git diff --quiet || [ -n "$$(git ls-files --others --exclude-standard)" ]; then \
 		echo "make verify: generated or formatted files are out of date; commit these changes:"; \
 		git --no-pager diff --stat; git ls-files --others --exclude-standard; exit 1; \
@@ -104,7 +107,7 @@ debs: ## Install the Debian packages the e2e tests use (prometheus, tmux, chromi
 prometheus tmux chromium: debs
 
 .PHONY: e2e
-e2e: testbin debs ## Run the end-to-end tests against local control planes, a real Prometheus and tmux.
+e2e: testbin debs $(HELM) ## Run the end-to-end tests: local control planes, a real Prometheus, tmux, Chromium, and the chart through helm.
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) $(GOTEST_FLAGS) $(E2E_PKGS)
 
 ##@ Run
@@ -117,6 +120,12 @@ dev: testbin ## Start a local control plane, the controller and an example Rollo
 
 $(CONTROLLER_GEN): $(TOOLS_DIR)/go.mod
 	cd $(TOOLS_DIR) && $(TOOLS_ENV) $(GO) build -o $@ sigs.k8s.io/controller-tools/cmd/controller-gen
+
+$(HELM): $(HELM_DIR)/go.mod
+	cd $(HELM_DIR) && GOWORK=off $(GO) build -o $@ helm.sh/helm/v3/cmd/helm
+
+.PHONY: helm
+helm: $(HELM) ## Build bin/helm (pinned in hack/helm/go.mod) for the chart's tests.
 
 $(GOLANGCI_LINT): $(TOOLS_DIR)/go.mod
 	cd $(TOOLS_DIR) && $(TOOLS_ENV) $(GO) build -o $@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
