@@ -1,6 +1,7 @@
 package dashboarde2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -131,6 +132,50 @@ func (f *fixture) call(method, path string, body any, csrf string) (int, string)
 	return resp.StatusCode, string(data)
 }
 
+// waitList waits until the dashboard's list of the fixture's namespace
+// satisfies cond. The dashboard reads from informers, which may be a
+// moment behind the API server: the list is read again at each change
+// event of its stream, with no polling.
+func (f *fixture) waitList(what string, cond func(body string) bool) {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url+"/api/v1/stream", nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	stream, err := (&http.Client{}).Do(req) //nolint:bodyclose // closed by the deferred Close below; read by the goroutine
+	if err != nil {
+		f.t.Fatalf("GET /api/v1/stream: %v", err)
+	}
+	defer stream.Body.Close()
+	changes := make(chan struct{}, 1)
+	go func() {
+		lines := bufio.NewScanner(stream.Body)
+		for lines.Scan() {
+			if strings.HasPrefix(lines.Text(), "event: change") {
+				select {
+				case changes <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	last := ""
+	for {
+		code, body := f.call(http.MethodGet, "/api/v1/rollouts?namespace="+f.ns, nil, "")
+		if code == http.StatusOK && cond(body) {
+			return
+		}
+		last = fmt.Sprintf("%d %s", code, body)
+		select {
+		case <-changes:
+		case <-ctx.Done():
+			f.t.Fatalf("waiting for %s: %v; last list: %s", what, ctx.Err(), last)
+		}
+	}
+}
+
 // session reads the session (and gets the CSRF cookie).
 func (f *fixture) session() session {
 	f.t.Helper()
@@ -182,11 +227,10 @@ func TestReadOnlyRejectsActions(t *testing.T) {
 	if !s.ReadOnly {
 		t.Errorf("the session of a read-only dashboard says readOnly false: %+v", s)
 	}
-	code, body := f.call(http.MethodGet, "/api/v1/rollouts?namespace="+f.ns, nil, "")
-	if code != http.StatusOK || !strings.Contains(body, `"name":"web"`) || !strings.Contains(body, `"phase":"Paused"`) {
-		t.Errorf("GET /api/v1/rollouts: %d %s; want the paused rollout web", code, body)
-	}
-	code, body = f.promote(s.CSRFToken)
+	f.waitList("the dashboard to list the paused rollout web", func(body string) bool {
+		return strings.Contains(body, `"name":"web"`) && strings.Contains(body, `"phase":"Paused"`)
+	})
+	code, body := f.promote(s.CSRFToken)
 	if code != http.StatusForbidden || !strings.Contains(body, "read-only") {
 		t.Errorf("promote on a read-only dashboard: %d %s; want 403 saying it is read-only", code, body)
 	}
