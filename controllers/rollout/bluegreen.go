@@ -146,10 +146,7 @@ func (r *Reconciler) reconcileBlueGreen(ctx context.Context, s *scope) error {
 		if availableOf(s.newRS) < s.replicas || ptr.Deref(s.newRS.Spec.Replicas, 0) != s.replicas {
 			return r.pointBlueGreen(ctx, s, st.StableRS, preview)
 		}
-		// Full size and available: the active Service switches.
-		if err := r.pointBlueGreen(ctx, s, s.hash, s.hash); err != nil {
-			return err
-		}
+		// Full size and available: the active Service switches (below).
 		fallthrough
 	case bgSwitched:
 		if err := r.pointBlueGreen(ctx, s, s.hash, s.hash); err != nil {

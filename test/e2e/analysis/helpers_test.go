@@ -11,7 +11,6 @@ import (
 
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -95,21 +94,12 @@ func newFixture(t *testing.T, name string, replicas int32, steps ...rampv1alpha1
 	t.Helper()
 	k8s := framework.Client(t)
 	ns := framework.Namespace(t, k8s)
-	f := &fixture{t: t, k8s: k8s, ns: ns, ro: framework.NewRollout(ns, name, image("v1"), replicas, steps...)}
-	canary := f.ro.Spec.Strategy.Canary
-	canary.StableService, canary.CanaryService = f.stableService(), f.canaryService()
-	canary.MaxSurge = ptr.To(intstr.FromInt32(1))
-	canary.MaxUnavailable = ptr.To(intstr.FromInt32(0))
-	for _, svc := range []string{f.stableService(), f.canaryService()} {
-		framework.Create(t, k8s, framework.NewService(ns, svc, map[string]string{"app": name}))
-	}
-	return f
+	return &fixture{t: t, k8s: k8s, ns: ns, ro: framework.NewCanaryWithServices(t, k8s, ns, name, image("v1"), replicas, steps...)}
 }
 
 func (f *fixture) name() string          { return f.ro.Name }
 func (f *fixture) key() client.ObjectKey { return client.ObjectKeyFromObject(f.ro) }
 func (f *fixture) stableService() string { return f.ro.Name + "-stable" }
-func (f *fixture) canaryService() string { return f.ro.Name + "-canary" }
 func (f *fixture) replicas() int32       { return ptr.Deref(f.ro.Spec.Replicas, 1) }
 
 // stepRunName is the name of the run of the analysis step at index of

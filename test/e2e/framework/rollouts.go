@@ -137,3 +137,21 @@ func WaitReplicaSet(t testing.TB, w client.WithWatch, ns, rollout, hash string, 
 	return WaitObject(t, w, client.ObjectKey{Namespace: ns, Name: ReplicaSetName(rollout, hash)}, &appsv1.ReplicaSet{},
 		timeout, what, cond, DescribeReplicaSet)
 }
+
+// NewCanaryWithServices creates the Services <name>-stable and
+// <name>-canary in ns (selecting app=<name>) and returns, without creating
+// it, a canary Rollout of replicas pods running image with steps, naming
+// those Services, with maxSurge 1 and maxUnavailable 0.
+func NewCanaryWithServices(t testing.TB, k8s client.Client, ns, name, image string, replicas int32,
+	steps ...rampv1alpha1.CanaryStep) *rampv1alpha1.Rollout {
+	t.Helper()
+	ro := NewRollout(ns, name, image, replicas, steps...)
+	canary := ro.Spec.Strategy.Canary
+	canary.StableService, canary.CanaryService = name+"-stable", name+"-canary"
+	canary.MaxSurge = ptr.To(intstr.FromInt32(1))
+	canary.MaxUnavailable = ptr.To(intstr.FromInt32(0))
+	for _, svc := range []string{canary.StableService, canary.CanaryService} {
+		Create(t, k8s, NewService(ns, svc, map[string]string{"app": name}))
+	}
+	return ro
+}

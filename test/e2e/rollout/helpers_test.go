@@ -10,8 +10,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -45,15 +43,7 @@ func newFixture(t *testing.T, name string, replicas int32, steps ...rampv1alpha1
 	t.Helper()
 	k8s := framework.Client(t)
 	ns := framework.Namespace(t, k8s)
-	f := &fixture{t: t, k8s: k8s, ns: ns, ro: framework.NewRollout(ns, name, image("v1"), replicas, steps...)}
-	canary := f.ro.Spec.Strategy.Canary
-	canary.StableService, canary.CanaryService = f.stableService(), f.canaryService()
-	canary.MaxSurge = ptr.To(intstr.FromInt32(1))
-	canary.MaxUnavailable = ptr.To(intstr.FromInt32(0))
-	for _, svc := range []string{f.stableService(), f.canaryService()} {
-		framework.Create(t, k8s, framework.NewService(ns, svc, map[string]string{"app": name}))
-	}
-	return f
+	return &fixture{t: t, k8s: k8s, ns: ns, ro: framework.NewCanaryWithServices(t, k8s, ns, name, image("v1"), replicas, steps...)}
 }
 
 func (f *fixture) name() string              { return f.ro.Name }
