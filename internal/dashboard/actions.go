@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -99,7 +98,9 @@ func decodeAction(w http.ResponseWriter, r *http.Request) (actionRequest, error)
 
 // actor is the client an action is carried out with, and the user name
 // of the person (empty with AuthNone). With AuthToken the person must be
-// signed in and allowed to take the action by a SubjectAccessReview.
+// signed in; the client is built from their own token, and the API
+// server, asked with that client by a SelfSubjectAccessReview, must allow
+// them the action.
 func (s *Server) actor(r *http.Request, ns, name, act string) (client.Client, string, error) {
 	if s.opts.Authenticate == AuthNone {
 		return s.opts.Writer, "", nil
@@ -108,22 +109,26 @@ func (s *Server) actor(r *http.Request, ns, name, act string) (client.Client, st
 	if !ok {
 		return nil, "", &httpError{http.StatusUnauthorized, "sign in with a Kubernetes bearer token to " + act + " rollouts"}
 	}
-	if err := s.authorize(r.Context(), sess.user, ns, name, act); err != nil {
-		return nil, "", err
-	}
 	c, err := s.opts.ClientForToken(sess.token)
 	if err != nil {
 		return nil, "", fmt.Errorf("build a client with the signed-in token: %w", err)
 	}
+	if err := authorize(r.Context(), c, sess.user.Username, ns, name, act); err != nil {
+		return nil, "", err
+	}
 	return c, sess.user.Username, nil
 }
 
-// authorize asks the API server whether user may take act on the
-// Rollout; a refusal is an *actions.ForbiddenError naming the verb and
-// the resource.
-func (s *Server) authorize(ctx context.Context, user authenticationv1.UserInfo, ns, name, act string) error {
+// authorize asks the API server, with c (a client built from the
+// person's own token), whether the person may take act on the Rollout:
+// it creates a SelfSubjectAccessReview, which every authenticated user
+// may (the built-in system:basic-user ClusterRole), so the dashboard's
+// own ServiceAccount needs no permission for it. A refusal is an
+// *actions.ForbiddenError naming the verb and the resource; user is the
+// person's user name, for its message.
+func authorize(ctx context.Context, c client.Client, user, ns, name, act string) error {
 	verb, resource, sub := actions.Permission(act)
-	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{
 			Namespace:   ns,
 			Verb:        verb,
@@ -133,13 +138,9 @@ func (s *Server) authorize(ctx context.Context, user authenticationv1.UserInfo, 
 			Subresource: sub,
 			Name:        name,
 		},
-		User:   user.Username,
-		Groups: user.Groups,
-		UID:    user.UID,
-		Extra:  extraOf(user),
 	}}
-	if err := s.opts.Reviewer.Create(ctx, review); err != nil {
-		return fmt.Errorf("check the permission with a SubjectAccessReview: %w", err)
+	if err := c.Create(ctx, review); err != nil {
+		return fmt.Errorf("check the permission with a SelfSubjectAccessReview: %w", err)
 	}
 	if review.Status.Allowed {
 		return nil
@@ -147,24 +148,11 @@ func (s *Server) authorize(ctx context.Context, user authenticationv1.UserInfo, 
 	if sub != "" {
 		resource += "/" + sub
 	}
-	why := fmt.Sprintf("the cluster's RBAC does not allow user %q", user.Username)
+	why := fmt.Sprintf("the cluster's RBAC does not allow user %q", user)
 	if review.Status.Reason != "" {
 		why += ": " + review.Status.Reason
 	}
 	return &actions.ForbiddenError{Action: act, Rollout: name, Namespace: ns, Verb: verb, Resource: resource, Err: errors.New(why)}
-}
-
-// extraOf is the extra user information of a TokenReview, as a
-// SubjectAccessReview takes it.
-func extraOf(user authenticationv1.UserInfo) map[string]authorizationv1.ExtraValue {
-	if len(user.Extra) == 0 {
-		return nil
-	}
-	extra := make(map[string]authorizationv1.ExtraValue, len(user.Extra))
-	for k, v := range user.Extra {
-		extra[k] = authorizationv1.ExtraValue(v)
-	}
-	return extra
 }
 
 // writeActionError answers a failed action with the status its error

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // maxBodyBytes bounds the body of any request.
@@ -68,8 +69,9 @@ type signInRequest struct {
 	Token string `json:"token"`
 }
 
-// signIn serves POST /api/v1/session: it checks the token with a
-// TokenReview and starts a session for its user.
+// signIn serves POST /api/v1/session: it asks the API server, with the
+// token itself, who the token belongs to (a SelfSubjectReview) and starts
+// a session for that user.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if !s.signInRequired() {
 		why := "the dashboard acts with your own kubeconfig credentials"
@@ -131,21 +133,30 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.sessionBody(csrf, session{}, false))
 }
 
-// reviewToken asks the API server who token belongs to. A token it does
-// not accept gives an error wrapping errTokenRejected.
+// reviewToken asks the API server who token belongs to by creating a
+// SelfSubjectReview with a client built from token itself, so the
+// dashboard's own ServiceAccount needs no permission for it: every
+// authenticated user may create SelfSubjectReviews (the built-in
+// system:basic-user ClusterRole). A token the API server does not accept
+// gives an error wrapping errTokenRejected; any other failure is the
+// server's own.
 func (s *Server) reviewToken(ctx context.Context, token string) (authenticationv1.UserInfo, error) {
-	review := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token}}
-	if err := s.opts.Reviewer.Create(ctx, review); err != nil {
-		return authenticationv1.UserInfo{}, fmt.Errorf("check the token with a TokenReview: %w", err)
+	c, err := s.opts.ClientForToken(token)
+	if err != nil {
+		return authenticationv1.UserInfo{}, fmt.Errorf("build a client with the token: %w", err)
 	}
-	st := review.Status
-	switch {
-	case !st.Authenticated && st.Error != "":
-		return authenticationv1.UserInfo{}, fmt.Errorf("%w: %s", errTokenRejected, st.Error)
-	case !st.Authenticated || st.User.Username == "":
-		return authenticationv1.UserInfo{}, errTokenRejected
+	review := &authenticationv1.SelfSubjectReview{}
+	if err := c.Create(ctx, review); err != nil {
+		if apierrors.IsUnauthorized(err) {
+			return authenticationv1.UserInfo{}, fmt.Errorf("%w (it may be expired, revoked or mistyped): %w", errTokenRejected, err)
+		}
+		return authenticationv1.UserInfo{}, fmt.Errorf("ask the cluster who the token belongs to with a SelfSubjectReview: %w", err)
 	}
-	return st.User, nil
+	user := review.Status.UserInfo
+	if user.Username == "" {
+		return authenticationv1.UserInfo{}, fmt.Errorf("%w: the cluster named no user for it", errTokenRejected)
+	}
+	return user, nil
 }
 
 // serverError answers 500 for an error of the server's own, and logs it.

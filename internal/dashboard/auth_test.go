@@ -44,7 +44,7 @@ func TestSessionModes(t *testing.T) {
 		{"laptop", nil, false, false},
 		{"laptop read-only", func(o *Options) { o.ReadOnly = true }, true, false},
 		{"in-cluster with actions", tokenMode, false, true},
-		{"in-cluster read-only", func(o *Options) { tokenMode(o); o.ReadOnly = true; o.Reviewer, o.ClientForToken = nil, nil }, true, false},
+		{"in-cluster read-only", func(o *Options) { tokenMode(o); o.ReadOnly = true; o.ClientForToken = nil }, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.change)
@@ -75,8 +75,15 @@ func TestSignInAndOut(t *testing.T) {
 	b := e.newBrowser(t)
 
 	resp := b.signIn(t, e, "not-a-token")
-	if resp.status != http.StatusUnauthorized || !strings.Contains(resp.errorMessage(t), "token expired") {
+	if msg := resp.errorMessage(t); resp.status != http.StatusUnauthorized ||
+		!strings.Contains(msg, "did not accept the token") || !strings.Contains(msg, "token expired") {
 		t.Errorf("bad token: %d %s", resp.status, resp.body)
+	}
+	if resp := b.signIn(t, e, brokenToken); resp.status != http.StatusInternalServerError || !strings.Contains(resp.errorMessage(t), "webhook is down") {
+		t.Errorf("review failing: %d %s", resp.status, resp.body)
+	}
+	if b.session != "" || e.srv.sessions.len() != 0 {
+		t.Errorf("a failed sign-in started a session")
 	}
 	if resp := b.signIn(t, e, " "); resp.status != http.StatusBadRequest {
 		t.Errorf("empty token: %d %s", resp.status, resp.body)
@@ -147,7 +154,7 @@ func TestSessionExpiresWhenIdle(t *testing.T) {
 }
 
 // TestActionAllowed checks an action a signed-in person may take: it is reviewed
-// for them and carried out with their token.
+// with their token and carried out with it.
 func TestActionAllowed(t *testing.T) {
 	e := newEnv(t, tokenMode, fixtures()...)
 	b := e.newBrowser(t)
@@ -168,10 +175,10 @@ func TestActionAllowed(t *testing.T) {
 		t.Fatalf("%d access reviews, want 1", len(e.reviews))
 	}
 	r := e.reviews[0]
-	ra := r.ResourceAttributes
-	if r.User != "alice" || r.UID != "a-1" || !slices.Equal(r.Groups, []string{"devs"}) || ra.Namespace != "shop" || ra.Name != "web" ||
-		ra.Verb != "patch" || ra.Group != "ramp.dev" || ra.Resource != "rollouts" || ra.Subresource != "status" {
-		t.Errorf("access review %+v %+v", r, ra)
+	ra := r.spec.ResourceAttributes
+	if r.token != aliceToken || ra == nil || ra.Namespace != "shop" || ra.Name != "web" ||
+		ra.Verb != "patch" || ra.Group != "ramp.dev" || ra.Version != "v1alpha1" || ra.Resource != "rollouts" || ra.Subresource != "status" {
+		t.Errorf("access review with token %q: %+v", r.token, ra)
 	}
 }
 
@@ -188,6 +195,28 @@ func TestActionDenied(t *testing.T) {
 	}
 	if !e.webPaused(t) || len(e.tokensUsed) != 0 {
 		t.Errorf("a denied action was carried out (tokens used %v)", e.tokensUsed)
+	}
+	if len(e.reviews) != 1 || e.reviews[0].token != bobToken {
+		t.Errorf("access reviews %+v, want one with bob's token", e.reviews)
+	}
+}
+
+// TestActionTokenRevoked checks that an action of a person whose token the
+// cluster no longer accepts answers 401 asking them to sign in again, and is
+// not carried out.
+func TestActionTokenRevoked(t *testing.T) {
+	e := newEnv(t, tokenMode, fixtures()...)
+	b := e.newBrowser(t)
+	if resp := b.signIn(t, e, aliceToken); resp.status != http.StatusOK {
+		t.Fatalf("sign-in: %d %s", resp.status, resp.body)
+	}
+	e.revoke(aliceToken)
+	resp := b.send(t, e, http.MethodPost, promotePath, "")
+	if resp.status != http.StatusUnauthorized || !strings.Contains(resp.errorMessage(t), "sign in again") {
+		t.Errorf("promote with a revoked token: %d %s", resp.status, resp.body)
+	}
+	if !e.webPaused(t) || len(e.tokensUsed) != 0 {
+		t.Errorf("an action with a revoked token was carried out (tokens used %v)", e.tokensUsed)
 	}
 }
 
@@ -349,9 +378,8 @@ func TestNewChecksOptions(t *testing.T) {
 		"no informers":              func(o *Options) { o.Informers = nil },
 		"no UI":                     func(o *Options) { o.UI = nil },
 		"no writer":                 func(o *Options) { o.Writer = nil },
-		"token without reviewer":    func(o *Options) { o.Authenticate = AuthToken },
 		"unknown mode":              func(o *Options) { o.Authenticate = 7 },
-		"token without client func": func(o *Options) { o.Authenticate, o.Reviewer = AuthToken, e.cluster },
+		"token without client func": func(o *Options) { o.Authenticate = AuthToken },
 	} {
 		opts := base
 		change(&opts)

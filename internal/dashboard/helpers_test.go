@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -58,11 +60,29 @@ var fakeUI = fstest.MapFS{
 // epoch is the time the tests start at.
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// Tokens the fake TokenReview accepts, and their users.
+// Tokens the fake API server accepts (their users are alice and bob), one
+// it answers a review of with an error of its own, and the users of the
+// accepted ones.
 const (
-	aliceToken = "alice-token"
-	bobToken   = "bob-token"
+	aliceToken  = "alice-token"
+	bobToken    = "bob-token"
+	brokenToken = "broken-token"
 )
+
+// users are the users the fake API server says the tokens belong to.
+var users = map[string]authenticationv1.UserInfo{
+	aliceToken: {Username: "alice", UID: "a-1", Groups: []string{"devs"}},
+	bobToken:   {Username: "bob"},
+}
+
+// accessReview is a SelfSubjectAccessReview created, with the token of
+// the client that created it.
+type accessReview struct {
+	// token is the bearer token of the client.
+	token string
+	// spec is the review's spec.
+	spec authorizationv1.SelfSubjectAccessReviewSpec
+}
 
 // env is a Server on a fake cluster, served by httptest.
 type env struct {
@@ -70,19 +90,24 @@ type env struct {
 	srv *Server
 	// http serves srv.Handler().
 	http *httptest.Server
-	// cluster is the fake cluster: the reader and the writer.
-	cluster client.Client
+	// cluster is the fake cluster: the reader and the writer, and what the
+	// clients of ClientForToken reach besides the reviews.
+	cluster client.WithWatch
 	// informers fire the stream's event handlers.
 	informers *informertest.FakeInformers
 	// clock is the Server's clock.
 	clock *clocktesting.FakeClock
 
-	// mu guards tokensUsed and reviews.
+	// mu guards tokensUsed, reviews and revoked.
 	mu sync.Mutex
-	// tokensUsed are the tokens ClientForToken was called with.
+	// tokensUsed are the tokens whose clients reached the cluster for
+	// something other than a review (each once, in order): the tokens
+	// actions were carried out with.
 	tokensUsed []string
-	// reviews are the SubjectAccessReviews created.
-	reviews []authorizationv1.SubjectAccessReviewSpec
+	// reviews are the SelfSubjectAccessReviews created.
+	reviews []accessReview
+	// revoked are tokens the fake API server no longer accepts.
+	revoked map[string]bool
 }
 
 // newEnv starts a Server over objs; change adjusts its options.
@@ -92,25 +117,17 @@ func newEnv(t *testing.T, change func(*Options), objs ...client.Object) *env {
 	e := &env{
 		informers: &informertest.FakeInformers{Scheme: scheme},
 		clock:     clocktesting.NewFakeClock(epoch),
+		revoked:   map[string]bool{},
 	}
 	e.cluster = fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
 		WithStatusSubresource(&rampv1alpha1.Rollout{}).Build()
-	reviewer := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
-		Create: e.review,
-	}).Build()
 	opts := Options{
-		Reader:    e.cluster,
-		Informers: e.informers,
-		UI:        fakeUI,
-		Writer:    e.cluster,
-		Reviewer:  reviewer,
-		ClientForToken: func(token string) (client.Client, error) {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			e.tokensUsed = append(e.tokensUsed, token)
-			return e.cluster, nil
-		},
-		Clock: e.clock,
+		Reader:         e.cluster,
+		Informers:      e.informers,
+		UI:             fakeUI,
+		Writer:         e.cluster,
+		ClientForToken: func(token string) (client.Client, error) { return e.clientFor(token), nil },
+		Clock:          e.clock,
 	}
 	if change != nil {
 		change(&opts)
@@ -125,28 +142,126 @@ func newEnv(t *testing.T, change func(*Options), objs ...client.Object) *env {
 	return e
 }
 
-// review plays the API server's TokenReview and SubjectAccessReview:
-// alice's and bob's tokens are valid; only alice may patch rollouts.
-func (e *env) review(_ context.Context, _ client.WithWatch, obj client.Object, _ ...client.CreateOption) error {
-	switch r := obj.(type) {
-	case *authenticationv1.TokenReview:
-		switch r.Spec.Token {
-		case aliceToken:
-			r.Status = authenticationv1.TokenReviewStatus{Authenticated: true,
-				User: authenticationv1.UserInfo{Username: "alice", UID: "a-1", Groups: []string{"devs"}}}
-		case bobToken:
-			r.Status = authenticationv1.TokenReviewStatus{Authenticated: true, User: authenticationv1.UserInfo{Username: "bob"}}
-		default:
-			r.Status = authenticationv1.TokenReviewStatus{Error: "token expired"}
-		}
-	case *authorizationv1.SubjectAccessReview:
-		e.mu.Lock()
-		e.reviews = append(e.reviews, r.Spec)
-		e.mu.Unlock()
-		ra := r.Spec.ResourceAttributes
-		r.Status.Allowed = r.Spec.User == "alice" && ra != nil && ra.Verb == "patch" &&
-			ra.Group == "ramp.dev" && ra.Resource == "rollouts"
+// clientFor is a client with token, as ClientForToken builds it: its
+// Create plays the API server's SelfSubjectReview and
+// SelfSubjectAccessReview (alice's and bob's tokens are valid; only alice
+// may patch rollouts), and every other call reaches e.cluster once the
+// token is accepted.
+func (e *env) clientFor(token string) client.Client {
+	return interceptor.NewClient(e.cluster, interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			switch r := obj.(type) {
+			case *authenticationv1.SelfSubjectReview:
+				return e.selfReview(token, r)
+			case *authorizationv1.SelfSubjectAccessReview:
+				return e.accessReview(token, r)
+			}
+			if err := e.use(token); err != nil {
+				return err
+			}
+			return c.Create(ctx, obj, opts...)
+		},
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if err := e.use(token); err != nil {
+				return err
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if err := e.use(token); err != nil {
+				return err
+			}
+			return c.List(ctx, list, opts...)
+		},
+		Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+			if err := e.use(token); err != nil {
+				return err
+			}
+			return c.Update(ctx, obj, opts...)
+		},
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			if err := e.use(token); err != nil {
+				return err
+			}
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+		Delete: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+			if err := e.use(token); err != nil {
+				return err
+			}
+			return c.Delete(ctx, obj, opts...)
+		},
+		SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+			if err := e.use(token); err != nil {
+				return err
+			}
+			return c.SubResource(sub).Update(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			if err := e.use(token); err != nil {
+				return err
+			}
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		},
+	})
+}
+
+// accepts is the error the fake API server answers a request with token
+// with: nil for alice's and bob's (unless revoked), 401 for the rest.
+func (e *env) accepts(token string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := users[token]; !ok || e.revoked[token] {
+		return apierrors.NewUnauthorized("token expired")
 	}
+	return nil
+}
+
+// use checks token for a call that reaches the cluster and records it in
+// tokensUsed.
+func (e *env) use(token string) error {
+	if err := e.accepts(token); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !slices.Contains(e.tokensUsed, token) {
+		e.tokensUsed = append(e.tokensUsed, token)
+	}
+	return nil
+}
+
+// revoke makes the fake API server stop accepting token.
+func (e *env) revoke(token string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.revoked[token] = true
+}
+
+// selfReview plays a SelfSubjectReview created with token.
+func (e *env) selfReview(token string, r *authenticationv1.SelfSubjectReview) error {
+	if token == brokenToken {
+		return apierrors.NewServiceUnavailable("the authentication webhook is down")
+	}
+	if err := e.accepts(token); err != nil {
+		return err
+	}
+	r.Status.UserInfo = users[token]
+	return nil
+}
+
+// accessReview plays a SelfSubjectAccessReview created with token, and
+// records it: only alice may patch rollouts.
+func (e *env) accessReview(token string, r *authorizationv1.SelfSubjectAccessReview) error {
+	if err := e.accepts(token); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.reviews = append(e.reviews, accessReview{token: token, spec: r.Spec})
+	e.mu.Unlock()
+	ra := r.Spec.ResourceAttributes
+	r.Status.Allowed = token == aliceToken && ra != nil && ra.Verb == "patch" &&
+		ra.Group == "ramp.dev" && ra.Resource == "rollouts"
 	return nil
 }
 

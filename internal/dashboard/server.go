@@ -24,10 +24,12 @@ const (
 	// a client with the user's own credentials (kubectl ramp dashboard on a
 	// laptop).
 	AuthNone AuthMode = iota
-	// AuthToken makes a person sign in with a Kubernetes bearer token
-	// (checked by a TokenReview); each action is checked by a
-	// SubjectAccessReview for that person, then carried out with a client
-	// built from their token (the dashboard of ramp-controller).
+	// AuthToken makes a person sign in with a Kubernetes bearer token; the
+	// API server says whom it belongs to (a SelfSubjectReview). Each action
+	// is checked by a SelfSubjectAccessReview and then carried out, both
+	// with a client built from the person's token (the dashboard of
+	// ramp-controller), so the server's own credentials need no permission
+	// for either review.
 	AuthToken
 )
 
@@ -59,14 +61,11 @@ type Options struct {
 	// own credentials. Required with AuthNone unless ReadOnly.
 	Writer client.Client
 
-	// Reviewer creates TokenReviews and SubjectAccessReviews with
-	// AuthToken (the server's own credentials). Required with AuthToken
-	// unless ReadOnly.
-	Reviewer client.Client
-
 	// ClientForToken builds a client that talks to the API server (not to
-	// a cache) with a person's bearer token; with AuthToken, actions are
-	// carried out with it. Required with AuthToken unless ReadOnly.
+	// a cache) with a person's bearer token. With AuthToken, sign-in asks
+	// it who the token belongs to (a SelfSubjectReview), and each action
+	// is checked (a SelfSubjectAccessReview) and carried out with it.
+	// Required with AuthToken unless ReadOnly.
 	ClientForToken func(token string) (client.Client, error)
 
 	// AllowedHosts are host names (without port) that requests may be
@@ -176,11 +175,8 @@ func validate(opts Options) error {
 			return errors.New("a writer is required for actions without sign-in; set ReadOnly to turn actions off")
 		}
 	case AuthToken:
-		if opts.Reviewer == nil && !opts.ReadOnly {
-			return errors.New("a reviewer client is required for sign-in with a token")
-		}
 		if opts.ClientForToken == nil && !opts.ReadOnly {
-			return errors.New("ClientForToken is required for actions with a token")
+			return errors.New("ClientForToken is required for sign-in and actions with a token")
 		}
 	default:
 		return fmt.Errorf("unknown authentication mode %d", opts.Authenticate)

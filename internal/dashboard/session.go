@@ -19,7 +19,7 @@ const maxSessions = 10000
 
 // session is a signed-in person.
 type session struct {
-	// user is who the TokenReview said the token belongs to.
+	// user is who the SelfSubjectReview said the token belongs to.
 	user authenticationv1.UserInfo
 	// token is the person's bearer token; actions are carried out with it.
 	token string

@@ -12,11 +12,11 @@ import (
 	"github.com/rampdev/ramp/internal/dashboard/ui"
 )
 
-// The in-cluster dashboard signs people in with their own token and
-// checks each of their actions against the cluster's RBAC; it reads the
-// Events of a rollout when its page opens.
-// +kubebuilder:rbac:groups=authentication.k8s.io,resources=tokenreviews,verbs=create
-// +kubebuilder:rbac:groups=authorization.k8s.io,resources=subjectaccessreviews,verbs=create
+// The in-cluster dashboard reads the Events of a rollout when its page
+// opens. It signs people in and checks each of their actions against the
+// cluster's RBAC with their own token (a SelfSubjectReview and a
+// SelfSubjectAccessReview, which every authenticated user may create), so
+// the controller needs no permission for that.
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=list
 
 // addDashboard serves the dashboard from the manager's cache on every
@@ -33,11 +33,10 @@ func addDashboard(mgr ctrl.Manager, cfg *rest.Config, opts Options) error {
 		UI:           ui.Files,
 		ReadOnly:     !opts.DashboardActions,
 		Authenticate: dashboard.AuthToken,
-		Reviewer:     mgr.GetClient(),
 		ClientForToken: func(token string) (client.Client, error) {
 			c := rest.AnonymousClientConfig(cfg)
 			c.BearerToken = token
-			return client.New(c, client.Options{Scheme: mgr.GetScheme()})
+			return client.New(c, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
 		},
 		Logger: ctrl.Log.WithName("dashboard"),
 	})

@@ -73,7 +73,7 @@ export function startFake({ port = 0, readOnly = false, signIn = false } = {}) {
     if (url.pathname === '/api/v1/session') {
       if (req.method === 'POST') {
         const { token } = await body(req);
-        if (token !== 'let-me-in') return json(res, 401, { error: 'the token was not accepted by the API server (TokenReview: not authenticated)' });
+        if (token !== 'let-me-in') return json(res, 401, { error: 'the token was not accepted by the API server (SelfSubjectReview: Unauthorized)' });
         const id = randomBytes(16).toString('hex');
         sessions.add(id);
         res.setHeader('Set-Cookie', [`ramp_csrf=${csrf}; Path=/; SameSite=Strict`, `ramp_session=${id}; Path=/; HttpOnly; SameSite=Strict`]);
