@@ -57,6 +57,10 @@ const (
 	ReasonProfileNotFound = "ProfileNotFound"
 	// ReasonRouteError: a traffic route is missing or does not reference the Services.
 	ReasonRouteError = "RouteError"
+	// ReasonPermissionDenied: the API server refused a request of the
+	// controller (its RBAC lacks a permission); the message names the verb
+	// and the resource. The controller retries with back-off.
+	ReasonPermissionDenied = "PermissionDenied"
 	// ReasonAvailable: enough pods are available.
 	ReasonAvailable = "Available"
 	// ReasonUnavailable: fewer pods than replicas - maxUnavailable are available.

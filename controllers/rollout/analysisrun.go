@@ -69,6 +69,11 @@ func (r *Reconciler) buildRun(ctx context.Context, s *scope, kind string, index 
 	metricFrom := map[string]string{}
 	var templateArgs []rampv1alpha1.Argument
 	for i, ref := range a.Templates {
+		if ref.ClusterScope && r.Namespace != "" {
+			return nil, stall(s, "%s.templates[%d]: ClusterAnalysisTemplate %q cannot be used: this controller watches only "+
+				"namespace %q (--namespace) and reads nothing cluster-scoped; copy the template into an AnalysisTemplate "+
+				"in %q and drop clusterScope", field, i, ref.TemplateName, r.Namespace, ro.Namespace)
+		}
 		tmpl, err := r.template(ctx, ro.Namespace, ref)
 		if apierrors.IsNotFound(err) {
 			what := "AnalysisTemplate"

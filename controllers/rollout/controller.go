@@ -41,6 +41,11 @@ type Reconciler struct {
 	// Routers are the kinds of traffic router a Rollout's trafficRouting
 	// may ask for (trafficrouting/routers.All in ramp-controller).
 	Routers []trafficrouting.Plugin
+	// Namespace, when set, is the one namespace this controller watches
+	// (--namespace). It then reads nothing cluster-scoped, so a Role in
+	// that namespace is all the RBAC it needs: ClusterAnalysisTemplates
+	// are neither watched nor read, and a Rollout naming one stalls.
+	Namespace string
 
 	// restartDeletions remembers the pods deleted for restarts that the
 	// cache may not show as deleted yet.
@@ -99,6 +104,10 @@ type scope struct {
 	events []event
 	// stalled, when set, says why the spec cannot be carried out.
 	stalled *stallReason
+	// denied, when set, is the API server's refusal of a request this
+	// reconcile made: the controller's RBAC lacks a permission. Set by
+	// finishStatus.
+	denied string
 	// loaded is true once loadReplicaSets ran, so pod counts are known.
 	loaded bool
 	// runs are the rollout's AnalysisRuns, newest first. Set by loadRuns.
@@ -224,6 +233,10 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1a
 		// Keep what was decided, but do not claim the generation was
 		// handled: the next try will.
 		ctrl.LoggerFrom(ctx).Error(reconcileErr, "Reconcile failed")
+		if msg, ok := permissionDenied(reconcileErr); ok {
+			s.denied = msg
+			s.event(eventWarning, reasonPermissionDenied, "Reconcile", "%s", msg)
+		}
 	default:
 		ro.Status.ObservedGeneration = ro.Generation
 	}
@@ -231,6 +244,9 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1a
 	if !equality.Semantic.DeepEqual(before.Status, ro.Status) {
 		patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
 		if err := r.Client.Status().Patch(ctx, ro, patch); err != nil {
+			if msg, ok := permissionDenied(err); ok {
+				s.event(eventWarning, reasonPermissionDenied, "Reconcile", "%s", msg)
+			}
 			r.emit(s, true)
 			if apierrors.IsConflict(err) {
 				// The rollout changed under us; its new version is queued.
@@ -242,6 +258,20 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1a
 	}
 	r.recordEvents(s, &before.Status)
 	return nil
+}
+
+// permissionDenied tells whether err is, or wraps, the API server's
+// Forbidden answer, and if so says so in words that name the request the
+// controller's RBAC does not allow (the API server's message names the
+// verb, the resource and the namespace) and what to do about it.
+func permissionDenied(err error) (string, bool) {
+	var status apierrors.APIStatus
+	if !apierrors.IsForbidden(err) || !errors.As(err, &status) {
+		return "", false
+	}
+	return fmt.Sprintf("The controller is not allowed to do its work: %s. Grant this permission to the controller's "+
+		"ServiceAccount (the ClusterRole or Role of the ramp chart has it); the controller retries with back-off",
+		status.Status().Message), true
 }
 
 // stall marks the rollout Stalled (reason InvalidSpec) with a message naming

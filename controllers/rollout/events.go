@@ -32,6 +32,7 @@ const (
 	reasonAnalysisStarted   = "AnalysisRunStarted"
 	reasonTrafficShifted    = "TrafficShifted"
 	reasonTrafficDrift      = "TrafficDrift"
+	reasonPermissionDenied  = rampv1alpha1.ReasonPermissionDenied
 )
 
 const (
@@ -53,6 +54,8 @@ var sideEffects = map[string]bool{
 	reasonScaledReplicaSet: true, reasonReplicaSetCreated: true, reasonReplicaSetDeleted: true,
 	reasonAdopted: true, reasonServiceSwitched: true, reasonPodsRestarted: true,
 	reasonScaledWorkload: true, reasonAnalysisStarted: true, reasonTrafficShifted: true, reasonTrafficDrift: true,
+	// A refusal is reported even when the status write is what was refused.
+	reasonPermissionDenied: true,
 }
 
 // event queues an Event on the rollout.

@@ -69,7 +69,6 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexServices))).
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexWorkloadRef))).
 		Watches(&rampv1alpha1.AnalysisTemplate{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexTemplates))).
-		Watches(&rampv1alpha1.ClusterAnalysisTemplate{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsUsingClusterTemplate)).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.rolloutWithRoleMetadata),
 			builder.WithPredicates(predicate.Funcs{
 				CreateFunc:  func(crevent.CreateEvent) bool { return true },
@@ -77,6 +76,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 				DeleteFunc:  func(crevent.DeleteEvent) bool { return false },
 				GenericFunc: func(crevent.GenericEvent) bool { return false },
 			}))
+	if r.Namespace == "" {
+		b = b.Watches(&rampv1alpha1.ClusterAnalysisTemplate{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsUsingClusterTemplate))
+	}
 	// The routers' kinds are watched when their CRDs are installed, so
 	// that a route created, fixed or edited by someone reconciles the
 	// Rollouts that name it. A CRD installed later is watched from the next

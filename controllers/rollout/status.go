@@ -108,6 +108,8 @@ func basePhase(s *scope) (rampv1alpha1.RolloutPhase, string, string) {
 	ro := s.rollout
 	st := &ro.Status
 	switch {
+	case s.denied != "":
+		return rampv1alpha1.RolloutPhaseDegraded, rampv1alpha1.ReasonPermissionDenied, s.denied
 	case s.stalled != nil:
 		return rampv1alpha1.RolloutPhaseDegraded, s.stalled.reason, s.stalled.message
 	case st.Abort && strings.HasPrefix(st.AbortedBy, analysisAbortPrefix):

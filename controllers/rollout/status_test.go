@@ -1,14 +1,18 @@
 package rollout
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/ptr"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -181,6 +185,38 @@ func TestStalledStatus(t *testing.T) {
 	}
 	if ro.Status.Replicas != 4 || ro.Status.AvailableReplicas != 4 {
 		t.Error("a stall before the ReplicaSets were read reset the pod counts")
+	}
+}
+
+func TestPermissionDeniedStatus(t *testing.T) {
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "replicasets"}, "",
+		errors.New(`User "system:serviceaccount:ramp-system:ramp-controller" cannot create resource "replicasets" in API group "apps" in the namespace "team"`))
+	for name, err := range map[string]error{
+		"not forbidden": apierrors.NewConflict(schema.GroupResource{Resource: "rollouts"}, "web", errors.New("changed")),
+		"plain":         errors.New("boom"),
+	} {
+		if _, ok := permissionDenied(fmt.Errorf("create replica set: %w", err)); ok {
+			t.Errorf("%s: taken for a permission error", name)
+		}
+	}
+	msg, ok := permissionDenied(fmt.Errorf("create replica set: %w", forbidden))
+	if !ok {
+		t.Fatal("a wrapped Forbidden error was not recognized")
+	}
+	for _, want := range []string{"cannot create resource \"replicasets\" in API group \"apps\"", "Grant this permission"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+
+	// A healthy rollout whose cleanup is refused says so, instead of Healthy.
+	s := testScope("aaa", rampv1alpha1.RolloutStatus{StableRS: "aaa", CurrentPodHash: "aaa"}, testRS("aaa", "1", 4, 4))
+	s.denied = msg
+	computeStatus(s, &rampv1alpha1.RolloutStatus{})
+	ro := s.rollout
+	if ro.Status.Phase != rampv1alpha1.RolloutPhaseDegraded || condition(ro, "Stalled") != "True/PermissionDenied" ||
+		condition(ro, "Ready") != "False/PermissionDenied" || ro.Status.Message != msg {
+		t.Errorf("phase %s, Stalled %s, Ready %s, message %q", ro.Status.Phase, condition(ro, "Stalled"), condition(ro, "Ready"), ro.Status.Message)
 	}
 }
 

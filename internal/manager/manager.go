@@ -117,8 +117,12 @@ func NewScheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
+// The Lease of leader election, and Events: Ramp's own through
+// events.k8s.io, and the "became leader" Event that client-go's leader
+// election records through the core API group.
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
 // New builds a manager with Ramp's reconcilers registered. Start it with
 // mgr.Start(ctx).
@@ -172,10 +176,11 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	}
 
 	if err := (&rollout.Reconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("ramp-controller"),
-		Clock:    clock.RealClock{},
-		Routers:  routers.All,
+		Client:    mgr.GetClient(),
+		Recorder:  mgr.GetEventRecorder("ramp-controller"),
+		Clock:     clock.RealClock{},
+		Routers:   routers.All,
+		Namespace: opts.Namespace,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up Rollout reconciler: %w", err)
 	}

@@ -5,17 +5,17 @@
 package chart
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/rampdev/ramp/test/helmbin"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/default.yaml from the current chart")
@@ -39,38 +39,16 @@ func repoRoot(t *testing.T) string {
 // stdout, stderr and error.
 func helm(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	root := repoRoot(t)
-	bin := filepath.Join(root, "bin", "helm")
-	if _, statErr := os.Stat(bin); statErr != nil {
-		t.Fatalf("%s not found: run `make helm` to build it (%v)", bin, statErr)
-	}
-	var out, errOut bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = root
-	// Keep the user's Helm configuration and repositories out of the tests.
-	home := t.TempDir()
-	cmd.Env = append(os.Environ(),
-		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
-		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
-		"HELM_DATA_HOME="+filepath.Join(home, "data"),
-		"KUBECONFIG="+filepath.Join(home, "kubeconfig"),
-	)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err = cmd.Run()
-	return out.String(), errOut.String(), err
+	return helmbin.Run(repoRoot(t), t.TempDir(), args...)
 }
 
 // render runs helm template on the chart with the --set values given and
 // fails the test if it fails.
 func render(t *testing.T, sets ...string) string {
 	t.Helper()
-	args := []string{"template", releaseName, "charts/ramp", "--namespace", releaseNamespace}
-	for _, s := range sets {
-		args = append(args, "--set", s)
-	}
-	out, errOut, err := helm(t, args...)
+	out, err := helmbin.Template(repoRoot(t), t.TempDir(), releaseName, releaseNamespace, sets...)
 	if err != nil {
-		t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, errOut)
+		t.Fatal(err)
 	}
 	return out
 }

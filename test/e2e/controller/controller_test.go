@@ -95,7 +95,7 @@ func TestLeaderFailover(t *testing.T) {
 	// Find the leader by its log line and kill it without letting it
 	// release the Lease.
 	leader, follower := a, b
-	if !strings.Contains(a.out.String(), "Successfully acquired lease") {
+	if !strings.Contains(a.Out.String(), "Successfully acquired lease") {
 		leader, follower = b, a
 	}
 	leader.Kill()
@@ -109,7 +109,7 @@ func TestLeaderFailover(t *testing.T) {
 	after := newRollout(ns, "after-failover", nil)
 	framework.Create(t, k8s, after)
 	waitObserved(t, k8s, after)
-	if !strings.Contains(follower.out.String(), "Successfully acquired lease") {
+	if !strings.Contains(follower.Out.String(), "Successfully acquired lease") {
 		t.Errorf("the surviving replica did not log taking the lease")
 	}
 }
@@ -163,10 +163,10 @@ func TestBadFlagsFail(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("ramp-controller kept running with --log-format=xml")
 	}
-	if code := p.cmd.ProcessState.ExitCode(); code == 0 {
+	if p.Err() == nil {
 		t.Error("ramp-controller exited 0 with a bad flag")
 	}
-	if out := p.out.String(); !strings.Contains(out, "--log-format must be json or text") {
+	if out := p.Out.String(); !strings.Contains(out, "--log-format must be json or text") {
 		t.Errorf("output does not explain the bad flag:\n%s", out)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -47,7 +46,7 @@ func newFixture(t *testing.T, id string, actions bool) *fixture {
 	t.Parallel()
 	k8s := framework.Client(t)
 	f := &fixture{t: t, k8s: k8s, ns: framework.Namespace(t, k8s)}
-	addr := freeAddress(t)
+	addr := framework.FreeAddr(t)
 	opts := framework.ControllerOptions()
 	opts.InstanceID, opts.DashboardBindAddress, opts.DashboardActions = id, addr, actions
 	framework.RunController(t, opts)
@@ -78,17 +77,6 @@ func paused(r *rampv1alpha1.Rollout) bool {
 func (f *fixture) wait(what string, cond func(*rampv1alpha1.Rollout) bool) *rampv1alpha1.Rollout {
 	f.t.Helper()
 	return framework.WaitRollout(f.t, f.k8s, client.ObjectKey{Namespace: f.ns, Name: "web"}, waitTimeout, what, cond)
-}
-
-// freeAddress returns a loopback address with a free port.
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // session is the body of GET /api/v1/session.

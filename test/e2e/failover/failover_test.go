@@ -112,7 +112,7 @@ func TestLeaderFailover(t *testing.T) {
 		t.Fatalf("%d processes logged %q, want exactly 1 (Lease holder %q)", len(leaders), acquiredLease, firstLease.holder)
 	}
 	leader, survivor := leaders[0], followers[0]
-	t.Logf("leader: process %s (pid %d), Lease holder %q", leader.name, leader.Pid(), firstLease.holder)
+	t.Logf("leader: process %s (pid %d), Lease holder %q", leader.Name, leader.Pid(), firstLease.holder)
 
 	killedAt := time.Now()
 	leader.Kill()
@@ -123,7 +123,7 @@ func TestLeaderFailover(t *testing.T) {
 	now := waitLeaseHolder(t, k8s, leaseKey, time.Until(killedAt.Add(takeoverBound)), firstLease.holder)
 	tookLease := time.Since(killedAt)
 	if survivor.HasExited() {
-		t.Fatalf("the surviving process %s is gone: %s", survivor.name, survivor.State())
+		t.Fatalf("the surviving process %s is gone: %s", survivor.Name, survivor.State())
 	}
 	framework.WaitRollout(t, k8s, key, time.Until(killedAt.Add(takeoverBound)),
 		fmt.Sprintf("the survivor to move the update past step index 3 within %v of the kill", takeoverBound),
@@ -136,7 +136,7 @@ func TestLeaderFailover(t *testing.T) {
 		tookLease.Round(time.Millisecond), resumed.Round(time.Millisecond), time.Since(killedAt).Round(time.Millisecond))
 	// The log line may lag behind the Lease write; by now it is out.
 	if !survivor.leads() {
-		t.Errorf("the Lease passed to %q but the surviving process %s did not log %q", now.holder, survivor.name, acquiredLease)
+		t.Errorf("the Lease passed to %q but the surviving process %s did not log %q", now.holder, survivor.Name, acquiredLease)
 	}
 
 	// Every version seen of the update: the step index never goes back.
