@@ -475,6 +475,25 @@ type ProfileStatus struct {
 	// rather than named in the Rollout.
 	// +optional
 	Default bool `json:"default,omitempty"`
+
+	// PodTemplateHash is the revision this record belongs to. The
+	// controller reads the profile when a revision starts and uses this
+	// record until the next one: editing or deleting the profile never
+	// changes a revision in flight.
+	// +optional
+	PodTemplateHash string `json:"podTemplateHash,omitempty"`
+
+	// Strategy is the profile's strategy as it was read. The effective
+	// strategy is spec.strategy laid over it, field by field (lists
+	// replaced whole); kubectl ramp explain-strategy prints it.
+	// +optional
+	Strategy *ProfileStrategy `json:"strategy,omitempty"`
+
+	// Args are the profile's default analysis arguments as they were read.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Args []AnalysisRunArgument `json:"args,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/internal/profile"
 )
 
 // indexTemplates indexes Rollouts by the AnalysisTemplates and
@@ -28,6 +29,9 @@ func templatesIndex(obj client.Object) []string {
 	if !ok {
 		return nil
 	}
+	// The templates of the strategy the current revision runs with, its
+	// profile's included.
+	strategy := profile.Of(ro)
 	var keys []string
 	add := func(a *rampv1alpha1.RolloutAnalysis) {
 		if a == nil {
@@ -37,7 +41,7 @@ func templatesIndex(obj client.Object) []string {
 			keys = append(keys, templateKey(t))
 		}
 	}
-	if c := ro.Spec.Strategy.Canary; c != nil {
+	if c := strategy.Canary; c != nil {
 		for i := range c.Steps {
 			add(c.Steps[i].Analysis)
 		}
@@ -45,7 +49,7 @@ func templatesIndex(obj client.Object) []string {
 			add(&c.Analysis.RolloutAnalysis)
 		}
 	}
-	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+	if bg := strategy.BlueGreen; bg != nil {
 		add(bg.PrePromotionAnalysis)
 		add(bg.PostPromotionAnalysis)
 	}
@@ -96,7 +100,17 @@ func (r *Reconciler) buildRun(ctx context.Context, s *scope, kind string, index 
 		spec.DryRun = append(spec.DryRun, tmpl.DryRun...)
 		spec.MeasurementRetention = append(spec.MeasurementRetention, tmpl.MeasurementRetention...)
 	}
-	args, err := resolveArgs(s, templateArgs, a.Args, field)
+	// The profile's default args fill the arguments these templates
+	// declare; the others are for other templates of the profile.
+	var defaults []rampv1alpha1.AnalysisRunArgument
+	if p := ro.Status.Profile; p != nil {
+		for _, d := range p.Args {
+			if hasArg(templateArgs, d.Name) {
+				defaults = append(defaults, d)
+			}
+		}
+	}
+	args, err := resolveArgs(s, templateArgs, profile.Args(defaults, a.Args), field)
 	if err != nil {
 		return nil, err
 	}

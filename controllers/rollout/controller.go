@@ -104,6 +104,10 @@ type scope struct {
 	events []event
 	// stalled, when set, says why the spec cannot be carried out.
 	stalled *stallReason
+	// inline is spec.strategy as the Rollout writes it, when a profile
+	// made rollout.Spec.Strategy the effective strategy. Set by
+	// resolveProfile; finishStatus writes status against it.
+	inline *rampv1alpha1.RolloutStrategy
 	// denied, when set, is the API server's refusal of a request this
 	// reconcile made: the controller's RBAC lacks a permission. Set by
 	// finishStatus.
@@ -243,7 +247,7 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1a
 	computeStatus(s, &before.Status)
 	if !equality.Semantic.DeepEqual(before.Status, ro.Status) {
 		patch := client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
-		if err := r.Client.Status().Patch(ctx, ro, patch); err != nil {
+		if err := r.patchStatus(ctx, s, patch); err != nil {
 			if msg, ok := permissionDenied(err); ok {
 				s.event(eventWarning, reasonPermissionDenied, "Reconcile", "%s", msg)
 			}
@@ -258,6 +262,19 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, before *rampv1a
 	}
 	r.recordEvents(s, &before.Status)
 	return nil
+}
+
+// patchStatus writes the rollout's status with patch. The patch is made
+// against spec.strategy as the Rollout writes it, so that the effective
+// strategy a profile gave (see resolveProfile) stays in memory.
+func (r *Reconciler) patchStatus(ctx context.Context, s *scope, patch client.Patch) error {
+	ro := s.rollout
+	if s.inline != nil {
+		effective := ro.Spec.Strategy
+		ro.Spec.Strategy = *s.inline
+		defer func() { ro.Spec.Strategy = effective }()
+	}
+	return r.Client.Status().Patch(ctx, ro, patch)
 }
 
 // permissionDenied tells whether err is, or wraps, the API server's

@@ -61,6 +61,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := idx.IndexField(ctx, &rampv1alpha1.Rollout{}, indexRoutes, r.routesIndex); err != nil {
 		return fmt.Errorf("index rollouts by route: %w", err)
 	}
+	if err := idx.IndexField(ctx, &rampv1alpha1.Rollout{}, indexProfile, profileIndex); err != nil {
+		return fmt.Errorf("index rollouts by profile: %w", err)
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("rollout").
 		For(&rampv1alpha1.Rollout{}).
@@ -69,6 +72,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexServices))).
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexWorkloadRef))).
 		Watches(&rampv1alpha1.AnalysisTemplate{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedBy(indexTemplates))).
+		Watches(&rampv1alpha1.RolloutProfile{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsUsingProfile)).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.rolloutWithRoleMetadata),
 			builder.WithPredicates(predicate.Funcs{
 				CreateFunc:  func(crevent.CreateEvent) bool { return true },
@@ -77,7 +81,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 				GenericFunc: func(crevent.GenericEvent) bool { return false },
 			}))
 	if r.Namespace == "" {
-		b = b.Watches(&rampv1alpha1.ClusterAnalysisTemplate{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsUsingClusterTemplate))
+		b = b.Watches(&rampv1alpha1.ClusterAnalysisTemplate{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsUsingClusterTemplate)).
+			Watches(&rampv1alpha1.ClusterRolloutProfile{}, handler.EnqueueRequestsFromMapFunc(r.rolloutsUsingClusterProfile))
 	}
 	// The routers' kinds are watched when their CRDs are installed, so
 	// that a route created, fixed or edited by someone reconciles the

@@ -23,10 +23,17 @@ func (r *Reconciler) resolveSpec(ctx context.Context, s *scope) error {
 	ro := s.rollout
 	s.replicas = ptr.Deref(ro.Spec.Replicas, rampv1alpha1.DefaultReplicas)
 
-	if err := checkSupported(s); err != nil {
+	if err := r.resolveTemplate(ctx, s); err != nil {
 		return err
 	}
-	if err := r.resolveTemplate(ctx, s); err != nil {
+	var err error
+	if s.hash, err = podTemplateHash(s.template, ro.Status.CollisionCount); err != nil {
+		return err
+	}
+	if err := r.resolveProfile(ctx, s); err != nil {
+		return err
+	}
+	if err := checkSupported(s); err != nil {
 		return err
 	}
 	if err := r.checkServices(ctx, s); err != nil {
@@ -38,7 +45,6 @@ func (r *Reconciler) resolveSpec(ctx context.Context, s *scope) error {
 		}
 	}
 
-	var err error
 	if canary := ro.Spec.Strategy.Canary; canary != nil {
 		s.surge, s.unavailable, err = surgeAndUnavailable(s.replicas, canary.MaxSurge, canary.MaxUnavailable)
 		if err != nil {
@@ -49,20 +55,17 @@ func (r *Reconciler) resolveSpec(ctx context.Context, s *scope) error {
 		// never takes the active one below full size.
 		s.surge, s.unavailable = s.replicas, 0
 	}
-	s.hash, err = podTemplateHash(s.template, ro.Status.CollisionCount)
-	return err
+	return nil
 }
 
 // checkSupported stalls on strategies this controller does not carry out.
 func checkSupported(s *scope) error {
 	st := s.rollout.Spec.Strategy
 	switch {
-	case st.ProfileRef != nil:
-		return stall(s, "spec.strategy.profileRef: rollout profiles are not supported by this version of ramp-controller; write the strategy inline")
 	case st.BlueGreen != nil:
 		return nil
 	case st.Canary == nil:
-		return stall(s, "spec.strategy: set canary")
+		return stall(s, "spec.strategy: set canary or blueGreen, or name a profile that holds one in spec.strategy.profileRef")
 	}
 	if st.Canary.TrafficRouting != nil {
 		return nil

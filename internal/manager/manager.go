@@ -35,6 +35,7 @@ import (
 	"github.com/rampdev/ramp/analysis/web"
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/controllers/analysisrun"
+	profilectrl "github.com/rampdev/ramp/controllers/profile"
 	"github.com/rampdev/ramp/controllers/rollout"
 	"github.com/rampdev/ramp/trafficrouting/routers"
 )
@@ -183,6 +184,14 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		Namespace: opts.Namespace,
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up Rollout reconciler: %w", err)
+	}
+	if err := (&profilectrl.Reconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up RolloutProfile reconciler: %w", err)
+	}
+	if opts.Namespace == "" {
+		if err := (&profilectrl.Reconciler{Client: mgr.GetClient(), Cluster: true}).SetupWithManager(mgr); err != nil {
+			return nil, fmt.Errorf("set up ClusterRolloutProfile reconciler: %w", err)
+		}
 	}
 	if err := (&analysisrun.Reconciler{
 		Client:    mgr.GetClient(),

@@ -90,12 +90,12 @@ func TestWatchNamespace(t *testing.T) {
 	if n := len(ofKind(objs, "ClusterRole")) + len(ofKind(objs, "ClusterRoleBinding")); n != 0 {
 		t.Errorf("watchNamespace render has %d ClusterRoles and ClusterRoleBindings, want none", n)
 	}
-	clusterScoped := map[string]bool{"clusteranalysistemplates": true, "clusterrolloutprofiles": true}
+	clusterScoped := map[string]bool{"clusteranalysistemplates": true, "clusterrolloutprofiles": true, "namespaces": true}
 	want := []rbacv1.PolicyRule{}
 	for _, r := range generatedRules(t) {
 		var res []string
 		for _, name := range r.Resources {
-			if !clusterScoped[name] {
+			if base, _, _ := strings.Cut(name, "/"); !clusterScoped[base] {
 				res = append(res, name)
 			}
 		}

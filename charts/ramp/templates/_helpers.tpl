@@ -51,7 +51,7 @@ both keeps its namespaced part). */}}
 {{- if not $ctx.Values.routers.gatewayAPI.enabled }}{{ $dropped = append $dropped "gateway.networking.k8s.io" }}{{ end -}}
 {{- if not $ctx.Values.routers.istio.enabled }}{{ $dropped = append $dropped "networking.istio.io" }}{{ end -}}
 {{- /* Cluster-scoped resources the markers grant; a Role cannot grant them. */ -}}
-{{- $clusterScoped := list "clusteranalysistemplates" "clusterrolloutprofiles" -}}
+{{- $clusterScoped := list "clusteranalysistemplates" "clusterrolloutprofiles" "namespaces" -}}
 {{- $rules := list -}}
 {{- range $rule := $role.rules -}}
 {{- $keep := true -}}

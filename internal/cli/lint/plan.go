@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/internal/profile"
 )
 
 // plan is the strategy a Rollout runs (its own merged over its profile's),
@@ -147,52 +148,17 @@ func (l *linter) newPlan(d *document) (p *plan, ok bool, err error) {
 	pstrategy, _ := pspec["strategy"].(map[string]any)
 	p.profile = &profileSource{gvk: gvk, name: ro.ProfileRef.Name, object: o, strategy: pstrategy}
 	addArgNames(p.profileArgs, pspec["args"])
-	if msg := kindClash(own, pstrategy); msg != "" {
+	if msg := profile.KindClash(own, pstrategy); msg != "" {
 		l.report(p.ownerSite("spec.strategy.profileRef"), Error, "%s %q %s", gvk.Kind, ro.ProfileRef.Name, msg)
 		return p, true, nil
 	}
-	merged := mergeValues(pstrategy, own).(map[string]any)
+	merged := profile.MergeValues(pstrategy, own).(map[string]any)
 	var st rampv1alpha1.RolloutStrategy
 	if !decodeInto(merged, &st) {
 		return p, true, nil
 	}
 	p.strategy = st
 	return p, true, nil
-}
-
-// kindClash says how a Rollout's inline strategy and its profile's
-// disagree on canary versus blue-green; empty when they agree.
-func kindClash(own, profile map[string]any) string {
-	for _, pair := range [][2]string{{"canary", "blueGreen"}, {"blueGreen", "canary"}} {
-		_, ownSets := own[pair[0]]
-		_, profileSets := profile[pair[1]]
-		if ownSets && profileSets {
-			return fmt.Sprintf("holds a %s strategy, but this Rollout writes spec.strategy.%s; write spec.strategy.%s instead, or name a %s profile",
-				pair[1], pair[0], pair[1], pair[0])
-		}
-	}
-	return ""
-}
-
-// mergeValues lays over on base: objects merge field by field, any other
-// value (lists included) in over replaces base's whole.
-func mergeValues(base, over any) any {
-	bm, bok := base.(map[string]any)
-	om, ook := over.(map[string]any)
-	if !bok || !ook {
-		if over == nil {
-			return base
-		}
-		return over
-	}
-	out := make(map[string]any, len(bm)+len(om))
-	for k, v := range bm {
-		out[k] = v
-	}
-	for k, v := range om {
-		out[k] = mergeValues(bm[k], v)
-	}
-	return out
 }
 
 // addArgNames adds the names of an args list to names.
