@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -158,12 +156,7 @@ func (r *Reconciler) profileRefOf(ctx context.Context, s *scope) (ref *rampv1alp
 	if err := r.Client.List(ctx, &list); err != nil {
 		return nil, false, fmt.Errorf("list cluster rollout profiles: %w", err)
 	}
-	var candidates []rampv1alpha1.ClusterRolloutProfile
-	for _, p := range list.Items {
-		if p.Spec.NamespaceSelector != nil && fitsKind(ro.Spec.Strategy, p.Spec.Strategy) {
-			candidates = append(candidates, p)
-		}
-	}
+	candidates := profile.DefaultCandidates(ro.Spec.Strategy, list.Items)
 	if len(candidates) == 0 {
 		return nil, false, nil
 	}
@@ -172,38 +165,16 @@ func (r *Reconciler) profileRefOf(ctx context.Context, s *scope) (ref *rampv1alp
 	if err := r.Client.Get(ctx, client.ObjectKey{Name: ro.Namespace}, ns); err != nil {
 		return nil, false, fmt.Errorf("get namespace %s: %w", ro.Namespace, err)
 	}
-	var names []string
-	for _, p := range candidates {
-		sel, err := metav1.LabelSelectorAsSelector(p.Spec.NamespaceSelector)
-		if err != nil {
-			continue // the schema does not let a bad selector in
-		}
-		if sel.Matches(labels.Set(ns.Labels)) {
-			names = append(names, p.Name)
-		}
-	}
-	switch len(names) {
+	switch defaults := profile.Defaults(candidates, ns.Labels); len(defaults) {
 	case 0:
 		return nil, false, nil
 	case 1:
-		return &rampv1alpha1.ProfileReference{Kind: rampv1alpha1.ProfileKindCluster, Name: names[0]}, true, nil
+		return &rampv1alpha1.ProfileReference{Kind: rampv1alpha1.ProfileKindCluster, Name: defaults[0].Name}, true, nil
+	default:
+		return nil, false, stallWith(s, rampv1alpha1.ReasonInvalidSpec, "spec.strategy.profileRef: namespace %q is selected by the "+
+			"default ClusterRolloutProfiles %s; name one in spec.strategy.profileRef, or narrow their namespaceSelectors",
+			ro.Namespace, profile.Names(defaults))
 	}
-	slices.Sort(names)
-	return nil, false, stallWith(s, rampv1alpha1.ReasonInvalidSpec, "spec.strategy.profileRef: namespace %q is selected by the "+
-		"default ClusterRolloutProfiles %s; name one in spec.strategy.profileRef, or narrow their namespaceSelectors",
-		ro.Namespace, strings.Join(names, ", "))
-}
-
-// fitsKind tells whether a profile's strategy is of the kind the inline
-// strategy writes (any kind when it writes neither).
-func fitsKind(inline rampv1alpha1.RolloutStrategy, p rampv1alpha1.ProfileStrategy) bool {
-	switch {
-	case inline.Canary != nil:
-		return p.Canary != nil
-	case inline.BlueGreen != nil:
-		return p.BlueGreen != nil
-	}
-	return true
 }
 
 // rolloutsUsingProfile maps a RolloutProfile to the Rollouts of its

@@ -68,13 +68,16 @@ func newGetRolloutCommand(o *options) *cobra.Command {
 		Use:     "rollout NAME",
 		Aliases: []string{"ro", "rollouts"},
 		Short:   "Show a rollout: its status, step and weights, then its revisions, pods and analysis runs",
-		Long: `Show a rollout: its status and message, strategy, step and weights, images by role
-and replica counts, then a tree of its revisions, newest first: each revision's
-ReplicaSet with its pods, and its AnalysisRuns with the metric that decided them.
+		Long: `Show a rollout: its status and message, strategy (with the profile it comes
+from, if any), step and weights, images by role and replica counts, then a
+tree of its revisions, newest first: each revision's ReplicaSet with its
+pods, and its AnalysisRuns with the metric that decided them.
 
-With --watch the view is drawn again on every change (in place on a terminal)
-until Ctrl-C or until the rollout is deleted. With -o yaml or -o json the
-Rollout object is printed as kubectl prints it.`,
+The strategy shown is the effective one: spec.strategy laid over the profile
+strategy the controller recorded for the current revision (see kubectl ramp
+explain-strategy). With --watch the view is drawn again on every change (in
+place on a terminal) until Ctrl-C or until the rollout is deleted. With
+-o yaml or -o json the Rollout object is printed as kubectl prints it.`,
 		Example: `  kubectl ramp get rollout web
   kubectl ramp get ro web -n shop --watch
   kubectl ramp get rollout web -o yaml`,

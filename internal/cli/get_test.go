@@ -261,3 +261,28 @@ func TestGetRolloutOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestGetRolloutProfile: a Rollout that takes its steps from a profile
+// shows the profile's steps and names the profile under its strategy.
+func TestGetRolloutProfile(t *testing.T) {
+	objs := viewObjects("web")
+	ro := objs[0].(*rampv1alpha1.Rollout)
+	steps := ro.Spec.Strategy.Canary.Steps
+	ro.Spec.Strategy = rampv1alpha1.RolloutStrategy{
+		ProfileRef: &rampv1alpha1.ProfileReference{Kind: rampv1alpha1.ProfileKindCluster, Name: "platform"},
+		Canary:     &rampv1alpha1.CanaryStrategy{CanaryService: "web-canary", StableService: "web"},
+	}
+	ro.Status.Profile = &rampv1alpha1.ProfileStatus{Kind: rampv1alpha1.ProfileKindCluster, Name: "platform", Generation: 2,
+		PodTemplateHash: ro.Status.CurrentPodHash, Strategy: &rampv1alpha1.ProfileStrategy{Canary: &rampv1alpha1.CanaryStrategy{Steps: steps}}}
+	code, out, errOut := runAgainst(t, viewCluster(objs...), "-n", "shop", "get", "rollout", "web")
+	if code != 0 {
+		t.Fatalf("exit code %d, stderr %q", code, errOut)
+	}
+	for _, want := range []string{
+		"Strategy:   canary\n  Profile:  ClusterRolloutProfile platform (generation 2)\n  Step:     2/4 (pause)\n  Weight:   set 25, actual -\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("get rollout web does not show %q:\n%s", want, out)
+		}
+	}
+}

@@ -65,9 +65,12 @@ func TestListRollouts(t *testing.T) {
 		Images: []Image{{Image: "postgres:17"}}, Desired: 1, Created: db.Created,
 	})
 
-	// null, not absent, for blue-green weights; [] for no images.
+	// null, not absent, for blue-green weights and no profile; [] for no images.
 	if !strings.Contains(resp.body, `"setWeight":null`) {
 		t.Errorf("blue-green setWeight is not null in %s", resp.body)
+	}
+	if !strings.Contains(resp.body, `"profile":null`) {
+		t.Errorf("a rollout without a profile has no \"profile\":null in %s", resp.body)
 	}
 }
 
@@ -85,6 +88,9 @@ func assertSummary(t *testing.T, got, want RolloutSummary) {
 	}
 	if !slices.Equal(got.Images, want.Images) {
 		t.Errorf("%s images %v, want %v", got.Name, got.Images, want.Images)
+	}
+	if (got.Profile == nil) != (want.Profile == nil) || (got.Profile != nil && *got.Profile != *want.Profile) {
+		t.Errorf("%s profile %+v, want %+v", got.Name, got.Profile, want.Profile)
 	}
 }
 

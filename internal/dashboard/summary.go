@@ -18,8 +18,11 @@ type RolloutSummary struct {
 	Namespace string `json:"namespace"`
 	// Name of the Rollout.
 	Name string `json:"name"`
-	// Strategy is canary or blueGreen.
+	// Strategy is canary or blueGreen: the kind of the effective strategy,
+	// spec.strategy over the profile recorded in the status.
 	Strategy string `json:"strategy"`
+	// Profile is the profile the strategy comes from; null without one.
+	Profile *ProfileSummary `json:"profile"`
 	// Phase is status.phase: Progressing, Paused, Healthy, Degraded, or
 	// empty before the controller wrote one.
 	Phase string `json:"phase"`
@@ -43,6 +46,25 @@ type RolloutSummary struct {
 	Desired int32 `json:"desired"`
 	// Created is when the Rollout was created.
 	Created metav1.Time `json:"created"`
+}
+
+// ProfileSummary names the RolloutProfile or ClusterRolloutProfile a
+// Rollout's strategy comes from.
+type ProfileSummary struct {
+	// Kind is RolloutProfile or ClusterRolloutProfile.
+	Kind string `json:"kind"`
+	// Name of the profile.
+	Name string `json:"name"`
+	// Generation is the profile's generation the controller read for the
+	// current revision; 0 when pending.
+	Generation int64 `json:"generation"`
+	// Default is true when the profile is the namespace's default
+	// (a ClusterRolloutProfile's namespaceSelector) rather than named in
+	// the Rollout.
+	Default bool `json:"default"`
+	// Pending is true when spec.strategy.profileRef names a profile that
+	// the status does not record yet: the controller has not read it.
+	Pending bool `json:"pending"`
 }
 
 // Image is a container image and the role of the revision running it.
@@ -73,6 +95,7 @@ func summarize(ro *rampv1alpha1.Rollout, replicaSets []*appsv1.ReplicaSet) Rollo
 		Namespace: ro.Namespace,
 		Name:      ro.Name,
 		Strategy:  strategyOf(ro),
+		Profile:   profileOf(ro),
 		Phase:     string(ro.Status.Phase),
 		Message:   ro.Status.Message,
 		Step:      stepText(ro),
@@ -88,13 +111,35 @@ func summarize(ro *rampv1alpha1.Rollout, replicaSets []*appsv1.ReplicaSet) Rollo
 	return sum
 }
 
-// strategyOf is blueGreen for a blue-green Rollout and canary otherwise
-// (a strategy that only names a profile counts as canary, the default).
+// strategyOf is blueGreen for a Rollout whose effective strategy is
+// blue-green (inline or from its profile) and canary otherwise (a strategy
+// that only names a profile not read yet counts as canary, the default).
 func strategyOf(ro *rampv1alpha1.Rollout) string {
-	if ro.Spec.Strategy.BlueGreen != nil {
+	if rolloutinfo.IsBlueGreen(ro) {
 		return strategyBlueGreen
 	}
 	return strategyCanary
+}
+
+// profileOf names the profile ro's strategy comes from: the one
+// status.profile records, or, when spec.strategy.profileRef names another
+// or the status records none yet, the named one as pending; nil without a
+// profile.
+func profileOf(ro *rampv1alpha1.Rollout) *ProfileSummary {
+	kindOf := func(k rampv1alpha1.ProfileKind) string {
+		if k == "" {
+			return string(rampv1alpha1.ProfileKindNamespaced)
+		}
+		return string(k)
+	}
+	rec, ref := ro.Status.Profile, ro.Spec.Strategy.ProfileRef
+	if rec != nil && rec.Name != "" && (ref == nil || (kindOf(ref.Kind) == kindOf(rec.Kind) && ref.Name == rec.Name)) {
+		return &ProfileSummary{Kind: kindOf(rec.Kind), Name: rec.Name, Generation: rec.Generation, Default: rec.Default}
+	}
+	if ref != nil {
+		return &ProfileSummary{Kind: kindOf(ref.Kind), Name: ref.Name, Pending: true}
+	}
+	return nil
 }
 
 // actualWeight is the canary weight last set on the traffic router; 100

@@ -1,8 +1,10 @@
 package dashboard
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +141,67 @@ func TestDescribeStep(t *testing.T) {
 		if got := describeStep(step); got != want {
 			t.Errorf("describeStep = %q, want %q", got, want)
 		}
+	}
+}
+
+// TestSummaryProfile: a Rollout that takes its strategy from a profile
+// shows the profile's steps and kind, as the status records them, and
+// names the profile.
+func TestSummaryProfile(t *testing.T) {
+	profiled := func() *rampv1alpha1.Rollout {
+		ro := webRollout()
+		steps := ro.Spec.Strategy.Canary.Steps
+		ro.Spec.Strategy = rampv1alpha1.RolloutStrategy{
+			ProfileRef: &rampv1alpha1.ProfileReference{Kind: rampv1alpha1.ProfileKindNamespaced, Name: "team-canary"},
+			Canary:     &rampv1alpha1.CanaryStrategy{CanaryService: "web-canary", StableService: "web"},
+		}
+		ro.Status.Profile = &rampv1alpha1.ProfileStatus{
+			Kind: rampv1alpha1.ProfileKindNamespaced, Name: "team-canary", Generation: 3, PodTemplateHash: ro.Status.CurrentPodHash,
+			Strategy: &rampv1alpha1.ProfileStrategy{Canary: &rampv1alpha1.CanaryStrategy{Steps: steps}},
+		}
+		return ro
+	}
+
+	ro := profiled()
+	sum := summarize(ro, nil)
+	if sum.Strategy != "canary" || sum.Step != "2/5" || !ptrEqual(sum.SetWeight, ptr.To[int32](20)) || len(stepsOf(ro)) != 5 {
+		t.Errorf("canary from a profile: strategy %q step %q set %v, %d steps; want canary 2/5 20, 5 steps",
+			sum.Strategy, sum.Step, ptr.Deref(sum.SetWeight, -1), len(stepsOf(ro)))
+	}
+	if want := (ProfileSummary{Kind: "RolloutProfile", Name: "team-canary", Generation: 3}); sum.Profile == nil || *sum.Profile != want {
+		t.Errorf("profile %+v, want %+v", sum.Profile, want)
+	}
+	b, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"profile":{"kind":"RolloutProfile","name":"team-canary","generation":3,"default":false,"pending":false}`; !strings.Contains(string(b), want) {
+		t.Errorf("the summary's JSON lacks %s: %s", want, b)
+	}
+
+	// Named but not read yet: pending, and no steps to show.
+	ro = profiled()
+	ro.Spec.Strategy.Canary = nil
+	ro.Status.Profile = nil
+	sum = summarize(ro, nil)
+	if want := (ProfileSummary{Kind: "RolloutProfile", Name: "team-canary", Pending: true}); sum.Profile == nil || *sum.Profile != want {
+		t.Errorf("profile not read yet %+v, want %+v", sum.Profile, want)
+	}
+	if sum.Step != "" || len(stepsOf(ro)) != 0 {
+		t.Errorf("a profile not read yet shows step %q and %d steps", sum.Step, len(stepsOf(ro)))
+	}
+
+	// A namespace default that is blue-green.
+	api := apiRollout()
+	api.Spec.Strategy.BlueGreen = nil
+	api.Status.Profile = &rampv1alpha1.ProfileStatus{
+		Kind: rampv1alpha1.ProfileKindCluster, Name: "platform", Generation: 2, Default: true, PodTemplateHash: "ccc",
+		Strategy: &rampv1alpha1.ProfileStrategy{BlueGreen: &rampv1alpha1.BlueGreenStrategy{}},
+	}
+	sum = summarize(api, nil)
+	if want := (ProfileSummary{Kind: "ClusterRolloutProfile", Name: "platform", Generation: 2, Default: true}); sum.Strategy != "blueGreen" ||
+		sum.SetWeight != nil || sum.Profile == nil || *sum.Profile != want {
+		t.Errorf("blue-green namespace default: strategy %q set %v profile %+v, want blueGreen, no weight, %+v",
+			sum.Strategy, sum.SetWeight, sum.Profile, want)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -159,4 +161,54 @@ func Args(defaults, own []rampv1alpha1.AnalysisRunArgument) []rampv1alpha1.Analy
 		out = append(out, *a.DeepCopy())
 	}
 	return out
+}
+
+// FitsKind tells whether a profile's strategy is of the kind the inline
+// strategy writes (any kind when it writes neither).
+func FitsKind(inline rampv1alpha1.RolloutStrategy, p rampv1alpha1.ProfileStrategy) bool {
+	switch {
+	case inline.Canary != nil:
+		return p.Canary != nil
+	case inline.BlueGreen != nil:
+		return p.BlueGreen != nil
+	}
+	return true
+}
+
+// DefaultCandidates are the profiles that may be a namespace default for
+// a Rollout that names none and writes inline: those with a
+// namespaceSelector, of a kind that fits.
+func DefaultCandidates(inline rampv1alpha1.RolloutStrategy, profiles []rampv1alpha1.ClusterRolloutProfile) []*rampv1alpha1.ClusterRolloutProfile {
+	var out []*rampv1alpha1.ClusterRolloutProfile
+	for i := range profiles {
+		p := &profiles[i]
+		if p.Spec.NamespaceSelector != nil && FitsKind(inline, p.Spec.Strategy) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Defaults are the candidates (see DefaultCandidates) whose
+// namespaceSelector selects a namespace with labels nsLabels, by name. More
+// than one is a conflict a person must settle.
+func Defaults(candidates []*rampv1alpha1.ClusterRolloutProfile, nsLabels map[string]string) []*rampv1alpha1.ClusterRolloutProfile {
+	var out []*rampv1alpha1.ClusterRolloutProfile
+	for _, p := range candidates {
+		sel, err := metav1.LabelSelectorAsSelector(p.Spec.NamespaceSelector)
+		if err == nil && sel.Matches(labels.Set(nsLabels)) {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b *rampv1alpha1.ClusterRolloutProfile) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Names are the profiles' names, for messages.
+func Names(profiles []*rampv1alpha1.ClusterRolloutProfile) string {
+	names := make([]string, len(profiles))
+	for i, p := range profiles {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
 }

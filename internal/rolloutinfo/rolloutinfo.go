@@ -1,7 +1,9 @@
 // Package rolloutinfo reads what a Rollout's spec and status mean for the
 // people and tools that show it (kubectl ramp, the dashboard): the step
 // it is at, the weight its steps ask for, what role each revision plays.
-// Pure functions of the API types.
+// Pure functions of the API types. The strategy read is always the
+// effective one (spec.strategy over the profile recorded in the status,
+// see package profile), never spec.strategy alone.
 package rolloutinfo
 
 import (
@@ -12,6 +14,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/internal/profile"
 )
 
 // Roles of a revision. An old revision has none ("").
@@ -23,15 +26,34 @@ const (
 	RolePreview  = "preview"
 )
 
-// IsBlueGreen reports whether ro uses the blue-green strategy.
-func IsBlueGreen(ro *rampv1alpha1.Rollout) bool {
-	return ro.Spec.Strategy.BlueGreen != nil
+// Strategy is the strategy ro's current revision runs with: spec.strategy
+// laid over the profile strategy recorded in its status (profile.Of).
+func Strategy(ro *rampv1alpha1.Rollout) rampv1alpha1.RolloutStrategy {
+	if p := ro.Status.Profile; p == nil || p.Strategy == nil {
+		// Nothing to merge: spare the conversions profile.Of makes.
+		return ro.Spec.Strategy
+	}
+	return profile.Of(ro)
 }
 
-// CanarySteps are ro's canary steps; none for other strategies.
+// IsBlueGreen reports whether ro uses the blue-green strategy, inline or
+// from its profile.
+func IsBlueGreen(ro *rampv1alpha1.Rollout) bool {
+	return Strategy(ro).BlueGreen != nil
+}
+
+// IsCanary reports whether ro uses the canary strategy, inline or from
+// its profile.
+func IsCanary(ro *rampv1alpha1.Rollout) bool {
+	st := Strategy(ro)
+	return st.Canary != nil && st.BlueGreen == nil
+}
+
+// CanarySteps are ro's canary steps, inline or from its profile; none for
+// other strategies.
 func CanarySteps(ro *rampv1alpha1.Rollout) []rampv1alpha1.CanaryStep {
-	if c := ro.Spec.Strategy.Canary; c != nil && !IsBlueGreen(ro) {
-		return c.Steps
+	if st := Strategy(ro); st.Canary != nil && st.BlueGreen == nil {
+		return st.Canary.Steps
 	}
 	return nil
 }

@@ -34,8 +34,8 @@ type Objects struct {
 const labelWidth = 12
 
 // Rollout renders `kubectl ramp get rollout`: a header (name, namespace,
-// status, message, strategy with its step and weights, images by role,
-// replica counts), then the revisions as a tree, newest first: each
+// status, message, strategy with its profile, step and weights, images by
+// role, replica counts), then the revisions as a tree, newest first: each
 // ReplicaSet with its pods, and the revision's AnalysisRuns. Old
 // revisions without pods take one line.
 func Rollout(objs Objects, o Options) string {
@@ -63,13 +63,16 @@ func writeHeader(b *strings.Builder, objs Objects, o Options) {
 		line("Message:", clean(msg))
 	}
 	line("Strategy:", clean(strategyName(ro)))
+	if p := profileLine(ro); p != "" {
+		line("  Profile:", p)
+	}
 	if s, ok := step(ro); ok {
 		if d := stepDetail(ro); d != "" {
 			s += " (" + clean(d) + ")"
 		}
 		line("  Step:", s)
 	}
-	if ro.Spec.Strategy.Canary != nil && !isBlueGreen(ro) {
+	if isCanary(ro) {
 		line("  Weight:", "set "+strconv.Itoa(int(setWeight(ro)))+", actual "+actualWeight(ro))
 	}
 	replicaSets := ownReplicaSets(objs)

@@ -24,6 +24,7 @@ func scenarios() []scenario {
 		{"bluegreen-paused", blueGreenPaused()},
 		{"canary-aborted", canaryAborted()},
 		{"healthy", healthy()},
+		{"canary-profile", canaryProfile()},
 	}
 }
 
@@ -219,6 +220,44 @@ func healthy() Objects {
 				"All 1 metrics passed", 10*day, metric{name: "error-rate", phase: rampv1alpha1.AnalysisPhaseSuccessful, values: []string{"0.01"}}),
 		},
 	}
+}
+
+// teamCanary is the strategy of the RolloutProfile team-canary: five
+// steps.
+func teamCanary() *rampv1alpha1.ProfileStrategy {
+	return &rampv1alpha1.ProfileStrategy{Canary: &rampv1alpha1.CanaryStrategy{
+		Steps: []rampv1alpha1.CanaryStep{setWeightStep(10), pauseStep(""), setWeightStep(40), pauseStep("5m"), setWeightStep(80)},
+	}}
+}
+
+// canaryProfile is a canary whose Rollout names the RolloutProfile
+// team-canary and writes only its Services; the steps come from the
+// profile (generation 3) recorded in the status. Paused at step 2/5.
+func canaryProfile() Objects {
+	ro := newRollout("shop", "cart", 2, 20*day, rampv1alpha1.RolloutStrategy{
+		ProfileRef: &rampv1alpha1.ProfileReference{Kind: rampv1alpha1.ProfileKindNamespaced, Name: "team-canary"},
+		Canary:     &rampv1alpha1.CanaryStrategy{CanaryService: "cart-canary", StableService: "cart"},
+	})
+	ro.Status = rampv1alpha1.RolloutStatus{
+		Phase:            rampv1alpha1.RolloutPhasePaused,
+		Message:          "Paused at step 2/5 (pause): run kubectl ramp promote cart to go on",
+		CurrentPodHash:   "5c6d7e8f9",
+		StableRS:         "4b5c6d7e8",
+		CurrentStepIndex: ptr.To[int32](1),
+		PauseConditions:  []rampv1alpha1.PauseCondition{{Reason: rampv1alpha1.PauseReasonCanaryPauseStep, StartTime: ago(time.Minute)}},
+		Canary: rampv1alpha1.CanaryStatus{Weights: &rampv1alpha1.TrafficWeights{
+			Canary: rampv1alpha1.WeightDestination{Weight: 10}, Stable: rampv1alpha1.WeightDestination{Weight: 90},
+		}},
+		Profile: &rampv1alpha1.ProfileStatus{
+			Kind: rampv1alpha1.ProfileKindNamespaced, Name: "team-canary", Generation: 3,
+			PodTemplateHash: "5c6d7e8f9", Strategy: teamCanary(),
+		},
+		Replicas: 3, UpdatedReplicas: 1, ReadyReplicas: 3, AvailableReplicas: 3,
+	}
+	stable := newReplicaSet(ro, "4b5c6d7e8", "2", "ghcr.io/acme/cart:1.1", 2, 2, 6*day)
+	canary := newReplicaSet(ro, "5c6d7e8f9", "3", "ghcr.io/acme/cart:1.2", 1, 1, 4*time.Minute)
+	pods := append(podsOf(&stable, 6*day, "r4s5t", "u6v7w"), podsOf(&canary, 4*time.Minute, "x8y9z")...)
+	return Objects{Rollout: ro, ReplicaSets: []appsv1.ReplicaSet{stable, canary}, Pods: pods}
 }
 
 // allRollouts are the Rollouts of every scenario.

@@ -31,11 +31,12 @@ func phaseState(p rampv1alpha1.RolloutPhase) state {
 	return state{iconUnknown, "Unknown", plain}
 }
 
-// strategyName is the strategy a Rollout uses, named as its field:
-// canary or blueGreen; a strategy that only names a profile shows the
-// profile.
+// strategyName is the strategy a Rollout runs with (its effective
+// strategy: spec.strategy over the profile recorded in its status), named
+// as its field: canary or blueGreen. A strategy that only names a profile
+// the controller has not read yet shows the profile.
 func strategyName(ro *rampv1alpha1.Rollout) string {
-	st := ro.Spec.Strategy
+	st := rolloutinfo.Strategy(ro)
 	switch {
 	case st.BlueGreen != nil:
 		return "blueGreen"
@@ -45,6 +46,47 @@ func strategyName(ro *rampv1alpha1.Rollout) string {
 		return "profile " + st.ProfileRef.Name
 	}
 	return notAvailable
+}
+
+// profileLine says which profile the Rollout's strategy comes from, such
+// as "RolloutProfile team-canary (generation 3)": the one status.profile
+// records, with "namespace default" when it was chosen as the namespace's
+// default. A profile spec.strategy.profileRef names that the status does
+// not record yet is shown "(not read yet)". Empty without a profile.
+func profileLine(ro *rampv1alpha1.Rollout) string {
+	var text string
+	rec := ro.Status.Profile
+	if rec != nil && rec.Name != "" {
+		var notes []string
+		if rec.Generation != 0 {
+			notes = append(notes, "generation "+strconv.FormatInt(rec.Generation, 10))
+		}
+		if rec.Default {
+			notes = append(notes, "namespace default")
+		}
+		text = profileName(rec.Kind, rec.Name)
+		if len(notes) > 0 {
+			text += " (" + strings.Join(notes, ", ") + ")"
+		}
+	}
+	ref := ro.Spec.Strategy.ProfileRef
+	if ref == nil || (rec != nil && profileName(rec.Kind, rec.Name) == profileName(ref.Kind, ref.Name)) {
+		return text
+	}
+	named := profileName(ref.Kind, ref.Name) + " (not read yet)"
+	if text == "" {
+		return named
+	}
+	return text + "; spec names " + named
+}
+
+// profileName is a profile's kind and name, such as "RolloutProfile
+// team-canary"; an empty kind is RolloutProfile, profileRef's default.
+func profileName(kind rampv1alpha1.ProfileKind, name string) string {
+	if kind == "" {
+		kind = rampv1alpha1.ProfileKindNamespaced
+	}
+	return clean(string(kind)) + " " + clean(name)
 }
 
 // stepDetail says what the current step does, such as "setWeight 20",
@@ -164,10 +206,12 @@ func imageRoles(ro *rampv1alpha1.Rollout, replicaSets []*appsv1.ReplicaSet) []st
 	return lines
 }
 
-// isBlueGreen, canarySteps, inFlight, step, role, hashOf and revisionOf
-// read the Rollout as the dashboard does.
+// isBlueGreen, isCanary, canarySteps, inFlight, step, role, hashOf and
+// revisionOf read the Rollout (its effective strategy) as the dashboard
+// does.
 var (
 	isBlueGreen = rolloutinfo.IsBlueGreen
+	isCanary    = rolloutinfo.IsCanary
 	canarySteps = rolloutinfo.CanarySteps
 	inFlight    = rolloutinfo.InFlight
 	step        = rolloutinfo.Step

@@ -133,3 +133,86 @@ func TestRolloutTableLine(t *testing.T) {
 		t.Errorf("a deleted rollout's line %q does not say Deleted", deleted)
 	}
 }
+
+func TestProfileLine(t *testing.T) {
+	named := func(kind rampv1alpha1.ProfileKind, name string) *rampv1alpha1.ProfileReference {
+		return &rampv1alpha1.ProfileReference{Kind: kind, Name: name}
+	}
+	for _, tc := range []struct {
+		name string
+		ref  *rampv1alpha1.ProfileReference
+		rec  *rampv1alpha1.ProfileStatus
+		want string
+	}{
+		{name: "no profile"},
+		{name: "named and recorded", ref: named(rampv1alpha1.ProfileKindNamespaced, "team-canary"),
+			rec:  &rampv1alpha1.ProfileStatus{Kind: rampv1alpha1.ProfileKindNamespaced, Name: "team-canary", Generation: 3},
+			want: "RolloutProfile team-canary (generation 3)"},
+		{name: "named without a kind", ref: named("", "team-canary"),
+			rec:  &rampv1alpha1.ProfileStatus{Kind: rampv1alpha1.ProfileKindNamespaced, Name: "team-canary", Generation: 3},
+			want: "RolloutProfile team-canary (generation 3)"},
+		{name: "namespace default", rec: &rampv1alpha1.ProfileStatus{Kind: rampv1alpha1.ProfileKindCluster, Name: "platform", Generation: 7, Default: true},
+			want: "ClusterRolloutProfile platform (generation 7, namespace default)"},
+		{name: "named, not read yet", ref: named(rampv1alpha1.ProfileKindCluster, "platform"),
+			want: "ClusterRolloutProfile platform (not read yet)"},
+		{name: "another profile named since", ref: named(rampv1alpha1.ProfileKindNamespaced, "team-bluegreen"),
+			rec:  &rampv1alpha1.ProfileStatus{Kind: rampv1alpha1.ProfileKindNamespaced, Name: "team-canary", Generation: 3},
+			want: "RolloutProfile team-canary (generation 3); spec names RolloutProfile team-bluegreen (not read yet)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ro := newRollout("ns", "web", 1, day, rampv1alpha1.RolloutStrategy{ProfileRef: tc.ref})
+			ro.Status.Profile = tc.rec
+			if got := profileLine(ro); got != tc.want {
+				t.Errorf("profileLine = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestGetRolloutShowsProfile(t *testing.T) {
+	objs := canaryProfile()
+	out := Rollout(objs, Options{Now: now})
+	for _, want := range []string{
+		"Strategy:   canary\n", "  Profile:  RolloutProfile team-canary (generation 3)\n",
+		"  Step:     2/5 (pause)\n", "  Weight:   set 10, actual 10\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("get rollout does not show %q:\n%s", want, out)
+		}
+	}
+
+	// Before the controller read the profile, the strategy is not known.
+	objs.Rollout.Spec.Strategy.Canary = nil
+	objs.Rollout.Status.Profile = nil
+	out = Rollout(objs, Options{Now: now})
+	for _, want := range []string{"Strategy:   profile team-canary\n", "  Profile:  RolloutProfile team-canary (not read yet)\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("get rollout of a profile not read yet does not show %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Step:") || strings.Contains(out, "Weight:") {
+		t.Errorf("get rollout shows steps or weights before the profile is read:\n%s", out)
+	}
+}
+
+// TestListShowsTheEffectiveStrategy: the STRATEGY column names the kind the
+// profile recorded in the status gives, not only what spec.strategy writes.
+func TestListShowsTheEffectiveStrategy(t *testing.T) {
+	ro := newRollout("shop", "pay", 2, day, rampv1alpha1.RolloutStrategy{
+		ProfileRef: &rampv1alpha1.ProfileReference{Kind: rampv1alpha1.ProfileKindCluster, Name: "platform-bg"},
+		BlueGreen:  &rampv1alpha1.BlueGreenStrategy{ActiveService: "pay"},
+	})
+	ro.Status.Profile = &rampv1alpha1.ProfileStatus{Kind: rampv1alpha1.ProfileKindCluster, Name: "platform-bg", Generation: 1,
+		Strategy: &rampv1alpha1.ProfileStrategy{BlueGreen: &rampv1alpha1.BlueGreenStrategy{AutoPromotionEnabled: ptr.To(false)}}}
+	bare := newRollout("shop", "web", 2, day, rampv1alpha1.RolloutStrategy{
+		ProfileRef: &rampv1alpha1.ProfileReference{Name: "team-canary"},
+	})
+	bare.Status.Profile = &rampv1alpha1.ProfileStatus{Kind: rampv1alpha1.ProfileKindNamespaced, Name: "team-canary",
+		Strategy: teamCanary()}
+	out := (&RolloutTable{}).Render([]rampv1alpha1.Rollout{*ro, *bare}, Options{Now: now})
+	for _, want := range []string{"pay   blueGreen", "web   canary"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list does not show %q:\n%s", want, out)
+		}
+	}
+}

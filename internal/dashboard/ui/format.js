@@ -55,6 +55,25 @@ export function strategyName(strategy) {
   return { canary: 'Canary', blueGreen: 'Blue-green' }[strategy] || strategy || '–';
 }
 
+/**
+ * profileText names the profile a strategy comes from, as kubectl ramp get
+ * rollout does: "RolloutProfile team-canary (generation 3)", with
+ * "namespace default" for a ClusterRolloutProfile chosen by its
+ * namespaceSelector, or "(not read yet)" before the controller read it.
+ */
+export function profileText(profile) {
+  if (!profile) return '–';
+  const notes = [];
+  if (profile.pending) {
+    notes.push('not read yet');
+  } else {
+    if (profile.generation) notes.push(`generation ${profile.generation}`);
+    if (profile.default) notes.push('namespace default');
+  }
+  const name = `${profile.kind || 'RolloutProfile'} ${profile.name}`;
+  return notes.length ? `${name} (${notes.join(', ')})` : name;
+}
+
 /** percent shows a weight, or a dash when there is none. */
 export function percent(n) {
   return n === null || n === undefined ? '–' : `${n}%`;

@@ -4,7 +4,7 @@
 // and open <details> survive live updates.
 import { getRollout } from './api.js';
 import { h, replace, debounce } from './dom.js';
-import { strategyName, meaning } from './format.js';
+import { strategyName, profileText, meaning } from './format.js';
 import { badge } from './icons.js';
 import { since } from './ticker.js';
 import { refresher } from './stream.js';
@@ -97,11 +97,11 @@ function renderHead(el, detail) {
   const ro = detail.rollout || {};
   const facts = [
     ['Namespace', sum.namespace],
-    ['Strategy', strategyName(sum.strategy)],
+    ['Strategy', strategyKnown(ro) ? strategyName(sum.strategy) : 'from its profile, once read'],
+    sum.profile ? ['Profile', profileText(sum.profile)] : null,
     sum.step ? ['Step', sum.step] : null,
     ['Ready', `${sum.ready ?? 0} of ${sum.desired ?? 0} pods`],
     ['Images', imageList(sum.images)],
-    ro.status?.profile ? ['Profile', `${ro.status.profile.kind} ${ro.status.profile.name}`] : null,
     ['Age', since(sum.created)],
   ].filter(Boolean);
   const words = meaning(ro);
@@ -109,6 +109,16 @@ function renderHead(el, detail) {
     h('div', { class: 'phase-line' }, badge(sum.phase || 'Unknown'), words ? h('p', { class: 'meaning' }, words) : ''),
     sum.message ? h('p', { class: 'message' }, h('span', { class: 'label' }, 'Message: '), sum.message) : '',
     h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+}
+
+// strategyKnown tells whether the rollout's kind of strategy is known:
+// written in spec.strategy, or in the profile strategy its status records.
+// A rollout that only names a profile the controller has not read yet has
+// none.
+function strategyKnown(ro) {
+  const own = ro.spec?.strategy || {};
+  const recorded = ro.status?.profile?.strategy || {};
+  return Boolean(own.canary || own.blueGreen || recorded.canary || recorded.blueGreen);
 }
 
 // openDetails remembers which <details> with a data-key are open.
