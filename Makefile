@@ -110,6 +110,10 @@ prometheus tmux chromium: debs
 e2e: testbin debs $(HELM) ## Run the end-to-end tests: local control planes, a real Prometheus, tmux, Chromium, and the chart through helm.
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) $(GOTEST_FLAGS) $(E2E_PKGS)
 
+.PHONY: bench-judge
+bench-judge: ## Measure the canary judge's false alarms and detections on synthetic data (table in docs/judge.md).
+	$(GO) run ./analysis/judge/classify/internal/quality/benchjudge
+
 ##@ Run
 
 .PHONY: dev

@@ -28,6 +28,9 @@ type Result struct {
 	// Metadata is kept with the measurement in status, such as the name of
 	// the Job. It must never hold secrets.
 	Metadata map[string]string
+	// Verdict, from the judge, explains the measurement metric by metric;
+	// it is kept in the metric's result.
+	Verdict *rampv1alpha1.JudgeVerdict
 }
 
 // Request is one measurement to take.

@@ -15,6 +15,17 @@ const (
 	// LabelRollout names the Rollout that owns a ReplicaSet or an AnalysisRun.
 	LabelRollout = "ramp.dev/rollout"
 
+	// LabelBaseline marks the baseline ReplicaSet of a canary
+	// (strategy.canary.baseline) and its pods: the stable template under a
+	// pod template hash of its own, so no Service of the rollout selects it.
+	LabelBaseline = "ramp.dev/baseline"
+
+	// AnnotationStablePodTemplateHash and AnnotationBaselinePodTemplateHash
+	// tell an AnalysisRun which versions the canary (its
+	// LabelPodTemplateHash) is compared with by the judge.
+	AnnotationStablePodTemplateHash   = "ramp.dev/stable-pod-template-hash"
+	AnnotationBaselinePodTemplateHash = "ramp.dev/baseline-pod-template-hash"
+
 	// AnnotationRevision is the revision number of a ReplicaSet, counted
 	// from 1 per Rollout.
 	AnnotationRevision = "ramp.dev/revision"

@@ -248,6 +248,9 @@ func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.Anal
 		msg = joinMessage(msg, out.Message)
 	}
 	finish(phase, out.Text, msg, out.Metadata)
+	if out.Verdict != nil {
+		res.Verdict = out.Verdict
+	}
 }
 
 func joinMessage(a, b string) string {

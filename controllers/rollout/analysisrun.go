@@ -130,11 +130,20 @@ func (r *Reconciler) buildRun(ctx context.Context, s *scope, kind string, index 
 	if id, ok := ro.Labels[rampv1alpha1.LabelInstanceID]; ok {
 		labels[rampv1alpha1.LabelInstanceID] = id
 	}
+	// The versions a judge compares the canary with.
+	annotations := map[string]string{}
+	if stable := ro.Status.StableRS; stable != "" && stable != s.hash {
+		annotations[rampv1alpha1.AnnotationStablePodTemplateHash] = stable
+		if wantsBaseline(ro) {
+			annotations[rampv1alpha1.AnnotationBaselinePodTemplateHash] = baselineHash(stable)
+		}
+	}
 	return &rampv1alpha1.AnalysisRun{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            runName(s, kind, index),
 			Namespace:       ro.Namespace,
 			Labels:          labels,
+			Annotations:     annotations,
 			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(ro, rampv1alpha1.GroupVersion.WithKind("Rollout"))},
 		},
 		Spec: spec,

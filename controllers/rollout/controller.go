@@ -94,6 +94,9 @@ type scope struct {
 	// newRS is the ReplicaSet of the current version, once it exists.
 	// Set by loadReplicaSets and reconcileNewReplicaSet.
 	newRS *appsv1.ReplicaSet
+	// baselines are the rollout's baseline ReplicaSets (see
+	// reconcileBaseline), kept out of replicaSets. Set by loadReplicaSets.
+	baselines []*appsv1.ReplicaSet
 	// stableRS is the ReplicaSet of the stable version, nil before the
 	// first revision is stable. Set by loadReplicaSets.
 	stableRS *appsv1.ReplicaSet
@@ -205,6 +208,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		r.syncRevision,
 		r.reconcileNewReplicaSet,
 		r.reconcileStrategy,
+		r.reconcileBaseline,
 		r.reconcileAnalysisRuns,
 		r.reconcileServices,
 		r.reconcilePodMetadata,

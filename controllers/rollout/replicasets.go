@@ -67,16 +67,20 @@ func (r *Reconciler) loadReplicaSets(ctx context.Context, s *scope) error {
 		client.MatchingFields{indexReplicaSetOwner: orphanKey}); err != nil {
 		return fmt.Errorf("list orphaned replica sets: %w", err)
 	}
-	s.replicaSets = s.replicaSets[:0]
+	s.replicaSets, s.baselines = s.replicaSets[:0], s.baselines[:0]
 	for i := range owned.Items {
 		rs := &owned.Items[i]
 		if ref := metav1.GetControllerOf(rs); ref != nil && ref.UID == ro.UID && rs.DeletionTimestamp.IsZero() {
+			if isBaseline(rs) {
+				s.baselines = append(s.baselines, rs)
+				continue
+			}
 			s.replicaSets = append(s.replicaSets, rs)
 		}
 	}
 	for i := range orphans.Items {
 		rs := &orphans.Items[i]
-		if !rs.DeletionTimestamp.IsZero() || hashOf(rs) == "" || !s.selector.Matches(labels.Set(rs.Spec.Template.Labels)) {
+		if !rs.DeletionTimestamp.IsZero() || hashOf(rs) == "" || isBaseline(rs) || !s.selector.Matches(labels.Set(rs.Spec.Template.Labels)) {
 			continue
 		}
 		adopted, err := r.adopt(ctx, s, rs)

@@ -31,6 +31,7 @@ import (
 
 	"github.com/rampdev/ramp/analysis"
 	"github.com/rampdev/ramp/analysis/job"
+	"github.com/rampdev/ramp/analysis/judge"
 	"github.com/rampdev/ramp/analysis/prometheus"
 	"github.com/rampdev/ramp/analysis/web"
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -202,6 +203,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 			"prometheus": prometheus.New(),
 			"web":        web.New(),
 			"job":        job.New(mgr.GetClient()),
+			"judge":      judge.New(),
 		},
 	}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up AnalysisRun reconciler: %w", err)
