@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -14,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 )
 
 // names lists the namespace/name of each summary.
@@ -312,5 +315,94 @@ func TestEventsSelectedByName(t *testing.T) {
 	}
 	if len(d.Events) != 2 {
 		t.Errorf("%d events, want 2", len(d.Events))
+	}
+}
+
+// judgedRun is web's run web-bbb-3 with a failed judge metric and its
+// verdict.
+func judgedRun() *rampv1alpha1.AnalysisRun {
+	run := analysisRun(webRollout(), "web-bbb-3", epoch.Add(-3*time.Minute))
+	run.Spec.Metrics = []rampv1alpha1.Metric{{Name: "judge"}}
+	run.Status = rampv1alpha1.AnalysisRunStatus{
+		Phase: rampv1alpha1.AnalysisPhaseFailed,
+		MetricResults: []rampv1alpha1.MetricResult{{
+			Name: "judge", Phase: rampv1alpha1.AnalysisPhaseFailed, Count: 1, Failed: 1,
+			Message: "judge score 60 (canary bbb with stable aaa): latency-p99 High",
+			Verdict: &rampv1alpha1.JudgeVerdict{Score: 60, Compared: "canary bbb with stable aaa", Metrics: []rampv1alpha1.JudgeMetricVerdict{
+				{Name: "latency-p99", Group: "latency", Classification: "High", Critical: true, CanaryMedian: "0.031",
+					ControlMedian: "0.024", Estimate: "0.0071", Interval: "[0.0052, 0.0093]", PValue: "0.0004",
+					EffectSize: "+29.4%", Reason: "the canary is 29.4% slower than stable"},
+				{Name: "error-ratio", Group: "errors", Classification: "Pass", CanaryMedian: "0.0042", ControlMedian: "0.0041"},
+			}},
+		}},
+	}
+	return run
+}
+
+// TestGetRolloutJudgeVerdict checks that the detail carries each judge
+// verdict in its run's metric result, with the JSON names the rollout page
+// reads.
+func TestGetRolloutJudgeVerdict(t *testing.T) {
+	objs := slices.DeleteFunc(fixtures(), func(o client.Object) bool { return o.GetName() == "web-bbb-3" })
+	e := newEnv(t, nil, append(objs, judgedRun())...)
+	resp := e.do(t, http.MethodGet, "/api/v1/namespaces/shop/rollouts/web", "")
+	if resp.status != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.status, resp.body)
+	}
+	var d RolloutDetail
+	resp.decode(t, &d)
+	if len(d.AnalysisRuns) == 0 || d.AnalysisRuns[0].Name != "web-bbb-3" {
+		t.Fatalf("analysis runs %+v, want web-bbb-3 first", d.AnalysisRuns)
+	}
+	results := d.AnalysisRuns[0].Status.MetricResults
+	if len(results) != 1 || results[0].Verdict == nil || results[0].Verdict.Score != 60 || len(results[0].Verdict.Metrics) != 2 {
+		t.Fatalf("metric results %+v, want the judge's verdict (score 60, 2 metrics)", results)
+	}
+
+	var raw struct {
+		AnalysisRuns []struct {
+			Status struct {
+				MetricResults []struct {
+					Phase   string         `json:"phase"`
+					Verdict map[string]any `json:"verdict"`
+				} `json:"metricResults"`
+			} `json:"status"`
+		} `json:"analysisRuns"`
+	}
+	if err := json.Unmarshal([]byte(resp.body), &raw); err != nil {
+		t.Fatal(err)
+	}
+	res := raw.AnalysisRuns[0].Status.MetricResults[0]
+	if res.Phase != "Failed" || res.Verdict["score"] != 60.0 || res.Verdict["compared"] != "canary bbb with stable aaa" {
+		t.Errorf("judge result: phase %q, verdict %v", res.Phase, res.Verdict)
+	}
+	metrics, _ := res.Verdict["metrics"].([]any)
+	if len(metrics) != 2 {
+		t.Fatalf("verdict metrics %v, want 2", res.Verdict["metrics"])
+	}
+	high, _ := metrics[0].(map[string]any)
+	want := map[string]any{
+		"name": "latency-p99", "group": "latency", "classification": "High", "critical": true, "canaryMedian": "0.031",
+		"controlMedian": "0.024", "estimate": "0.0071", "interval": "[0.0052, 0.0093]", "pValue": "0.0004",
+		"effectSize": "+29.4%", "reason": "the canary is 29.4% slower than stable",
+	}
+	for k, v := range want {
+		if high[k] != v {
+			t.Errorf("verdict metric %s = %v, want %v (in %v)", k, high[k], v, high)
+		}
+	}
+}
+
+// TestRunsOfKeepsVerdicts checks that runsOf keeps a run's verdicts in
+// copies of its own: the runs it is given may be the cache's.
+func TestRunsOfKeepsVerdicts(t *testing.T) {
+	cached := []rampv1alpha1.AnalysisRun{*judgedRun()}
+	runs := runsOf(webRollout(), cached)
+	if len(runs) != 1 || runs[0].Status.MetricResults[0].Verdict == nil {
+		t.Fatalf("runsOf = %+v, want the run with its verdict", runs)
+	}
+	runs[0].Status.MetricResults[0].Verdict.Metrics[0].Reason = "changed"
+	if got := cached[0].Status.MetricResults[0].Verdict.Metrics[0].Reason; got != "the canary is 29.4% slower than stable" {
+		t.Errorf("changing the detail's verdict changed the cached run's: %q", got)
 	}
 }

@@ -30,7 +30,9 @@ type RolloutDetail struct {
 	// Revisions are the Rollout's ReplicaSets with their pods, newest
 	// revision first.
 	Revisions []Revision `json:"revisions"`
-	// AnalysisRuns are the Rollout's AnalysisRuns, newest first.
+	// AnalysisRuns are the Rollout's AnalysisRuns, newest first, whole:
+	// a judge metric's result carries its latest verdict
+	// (status.metricResults[].verdict), which the rollout page explains.
 	AnalysisRuns []rampv1alpha1.AnalysisRun `json:"analysisRuns"`
 	// Events are the Events about the Rollout, newest first, at most 50.
 	Events []Event `json:"events"`

@@ -26,12 +26,7 @@ func RunBrowserTest(t *testing.T, url, rollout, screenshots string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
 	defer cancel()
-	if _, err := os.Stat("node_modules"); errors.Is(err, fs.ErrNotExist) {
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("npm ci in test/browser: %v\n%s", err, out)
-		}
-	}
+	installNodeModules(ctx, t)
 	cmd := exec.CommandContext(ctx, "node", "run.mjs")
 	cmd.Env = append(os.Environ(),
 		"RAMP_DASHBOARD_URL="+url,
@@ -41,6 +36,34 @@ func RunBrowserTest(t *testing.T, url, rollout, screenshots string) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("browser test of %s (rollout %s) failed: %v\n%s", url, rollout, err, out)
+	}
+	t.Logf("browser test output:\n%s", out)
+}
+
+// installNodeModules runs `npm ci` in this folder when node_modules is
+// missing.
+func installNodeModules(ctx context.Context, t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("node_modules"); errors.Is(err, fs.ErrNotExist) {
+		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci in test/browser: %v\n%s", err, out)
+		}
+	}
+}
+
+// TestFakeDashboardInBrowser runs run.mjs against the fake server of
+// fake/ (node fake/selftest.mjs), whose canned rollouts show what a test
+// cluster cannot easily make: it promotes shop/web, and checks that the
+// page of shop/search explains its failed judge verdict in a table.
+// Screenshots go to bin/e2e-output/browser-fake.
+func TestFakeDashboardInBrowser(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), browserTimeout)
+	defer cancel()
+	installNodeModules(ctx, t)
+	out, err := exec.CommandContext(ctx, "node", "fake/selftest.mjs", outputDir(t, "browser-fake")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node fake/selftest.mjs: %v\n%s", err, out)
 	}
 	t.Logf("browser test output:\n%s", out)
 }

@@ -68,7 +68,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	})
 
 	url := serveDashboard(t)
-	out := outputDir(t)
+	out := outputDir(t, "browser")
 	RunBrowserTest(t, url, ns+"/web", out)
 	framework.WaitRollout(t, k8s, key, time.Minute, "the rollout to move past its pause", func(r *rampv1alpha1.Rollout) bool {
 		return framework.StepIndex(r) >= 3
@@ -109,15 +109,15 @@ func serveDashboard(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
-// outputDir is where the test's screenshots go: bin/e2e-output/browser in
-// the repository (kept after the test, ignored by git).
-func outputDir(t *testing.T) string {
+// outputDir is where a test's screenshots go: bin/e2e-output/name in the
+// repository (kept after the test, ignored by git).
+func outputDir(t *testing.T, name string) string {
 	t.Helper()
 	root, err := cluster.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(root, "bin", "e2e-output", "browser")
+	dir := filepath.Join(root, "bin", "e2e-output", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

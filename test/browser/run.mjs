@@ -5,15 +5,21 @@
 //
 // It checks that the list shows RAMP_ROLLOUT as Paused; that its page shows
 // the step plan and an analysis chart; that Promote, once confirmed, moves
-// the rollout to its next step live, without a reload. It saves
-// screenshots of both pages, and fails on uncaught page errors and on
-// Content-Security-Policy violations. Exit code 0 on success, 1 otherwise.
+// the rollout to its next step live, without a reload. With
+// RAMP_VERDICT_ROLLOUT (namespace/name of a rollout with a failed judge
+// analysis), it also checks that rollout's page explains the judge's
+// verdict in a table: one row per compared metric, its class coloured by
+// its tone, the reason of a High or Low metric, and the critical legend.
+// It saves screenshots of the pages, and fails on uncaught page errors and
+// on Content-Security-Policy violations. Exit code 0 on success, 1
+// otherwise.
 import { chromium } from 'playwright-core';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
 const base = process.env.RAMP_DASHBOARD_URL;
 const target = process.env.RAMP_ROLLOUT || '';
+const verdictTarget = process.env.RAMP_VERDICT_ROLLOUT || '';
 const shots = path.resolve(process.env.RAMP_SCREENSHOTS || 'screenshots');
 const executablePath = process.env.RAMP_CHROMIUM || '/usr/bin/chromium';
 const timeout = 20000;
@@ -103,7 +109,53 @@ async function main() {
   console.log(`  current step index ${before} -> ${after}; server said: ${await resultText()}`);
   await page.screenshot({ path: path.join(shots, 'rollout-promoted.png'), fullPage: true });
 
+  if (verdictTarget) await checkVerdict(verdictTarget);
   if (problems.length) throw new Error(problems.join('\n'));
+}
+
+// classTones are the tones a judge metric's class is shown in.
+const classTones = { Pass: 'tone-good', High: 'tone-bad', Low: 'tone-bad', NoData: 'tone-warn' };
+
+// checkVerdict opens the page of rollout target (namespace/name) and checks
+// the table that explains its judge's verdict.
+async function checkVerdict(verdictOf) {
+  const [vns, vname] = verdictOf.split('/');
+  step(`open ${verdictOf} and check its judge verdict table`);
+  await page.goto(`${base.replace(/\/?$/, '/')}#/rollouts/${encodeURIComponent(vns)}/${encodeURIComponent(vname)}`);
+  const verdict = page.locator('#analysis .verdict').filter({ has: page.locator('table.verdict-metrics') }).first();
+  await verdict.waitFor({ state: 'visible' }).catch(async () => {
+    const text = (await page.locator('#analysis').innerText().catch(() => '')).replace(/\s+/g, ' ').slice(0, 400);
+    throw new Error(`no judge verdict table on ${verdictOf}'s page; the analysis section says: ${text}`);
+  });
+  const score = (await verdict.locator('.verdict-score').innerText()).trim();
+  if (!/^Judge: score \d+\/100/.test(score)) throw new Error(`the verdict's header says "${score}", not "Judge: score N/100 …"`);
+  const metrics = await verdict.locator('tbody[data-metric]').evaluateAll((bodies) => bodies.map((b) => ({
+    name: b.dataset.metric,
+    cls: b.dataset.class,
+    badge: b.querySelector('.badge')?.className || '',
+    cells: [...b.querySelectorAll('tr:first-child > *')].map((c) => c.innerText.trim()),
+    reason: b.querySelector('tr.verdict-reason')?.innerText.trim() || '',
+  })));
+  console.log(`  ${score}: ${metrics.map((m) => `${m.name} ${m.cls}`).join(', ')}`);
+  if (metrics.length === 0) throw new Error('the verdict table has no metric rows');
+  for (const m of metrics) {
+    if (m.cells.length !== 8) throw new Error(`metric ${m.name} has ${m.cells.length} cells, not 8: ${m.cells.join(' | ')}`);
+    if (!m.cells[2].includes(m.cls)) throw new Error(`metric ${m.name}'s class cell says "${m.cells[2]}", not ${m.cls}`);
+    if (classTones[m.cls] && !m.badge.includes(classTones[m.cls])) {
+      throw new Error(`metric ${m.name} (${m.cls}) is shown as "${m.badge}", not ${classTones[m.cls]}`);
+    }
+  }
+  const failing = metrics.filter((m) => m.cls === 'High' || m.cls === 'Low');
+  if (failing.length === 0) throw new Error(`no High or Low metric in the verdict of ${verdictOf}: ${metrics.map((m) => m.cls).join(', ')}`);
+  for (const m of failing) {
+    if (!m.reason) throw new Error(`metric ${m.name} (${m.cls}) is shown without its reason`);
+  }
+  if (metrics.some((m) => m.cells[0].includes('*'))) {
+    const legend = await verdict.locator('.verdict-legend').innerText().catch(() => '');
+    if (!legend.startsWith('* critical')) throw new Error(`a critical metric is starred but the legend says "${legend}"`);
+  }
+  await verdict.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(shots, 'verdict.png'), fullPage: true });
 }
 
 // waitUntil polls check until it holds, or throws what explain says.

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseThreshold, parseValue, fmt } from '../../internal/dashboard/ui/chart.js';
-import { age, span, meaning } from '../../internal/dashboard/ui/format.js';
+import { age, span, meaning, verdictTone, shiftText, scoreText } from '../../internal/dashboard/ui/format.js';
 import { parseHash, listHash, rolloutHref } from '../../internal/dashboard/ui/route.js';
 
 test('parseThreshold reads simple comparisons only', () => {
@@ -54,4 +54,18 @@ test('routes round-trip through the hash', () => {
   const filters = { namespace: 'shop', q: 'a b', phase: 'Paused' };
   assert.deepEqual(parseHash(listHash(filters)), { kind: 'list', filters });
   assert.equal(listHash({ namespace: '', q: '', phase: '' }), '#/');
+});
+
+test('judge verdicts read like kubectl ramp get rollout', () => {
+  assert.equal(verdictTone('Pass'), 'good');
+  assert.equal(verdictTone('High'), 'bad');
+  assert.equal(verdictTone('Low'), 'bad');
+  assert.equal(verdictTone('NoData'), 'warn');
+  assert.equal(verdictTone(undefined), 'unknown');
+  assert.equal(shiftText({ estimate: '0.0071', interval: '[0.0052, 0.0093]' }), '0.0071 [0.0052, 0.0093]');
+  assert.equal(shiftText({ interval: '[-0.1, 0.1]' }), '[-0.1, 0.1]');
+  assert.equal(shiftText({ estimate: '', interval: '' }), '–');
+  assert.equal(shiftText(undefined), '–');
+  assert.equal(scoreText({ score: 60 }), 'score 60/100');
+  assert.equal(scoreText({}), 'score 0/100');
 });

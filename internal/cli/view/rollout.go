@@ -36,8 +36,9 @@ const labelWidth = 12
 // Rollout renders `kubectl ramp get rollout`: a header (name, namespace,
 // status, message, strategy with its profile, step and weights, images by
 // role, replica counts), then the revisions as a tree, newest first: each
-// ReplicaSet with its pods, and the revision's AnalysisRuns. Old
-// revisions without pods take one line.
+// ReplicaSet with its pods, and the revision's AnalysisRuns, a judge's
+// verdict explained metric by metric under its run. Old revisions without
+// pods take one line.
 func Rollout(objs Objects, o Options) string {
 	var b strings.Builder
 	writeHeader(&b, objs, o)

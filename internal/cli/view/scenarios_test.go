@@ -25,6 +25,7 @@ func scenarios() []scenario {
 		{"canary-aborted", canaryAborted()},
 		{"healthy", healthy()},
 		{"canary-profile", canaryProfile()},
+		{"canary-judge", canaryJudge()},
 	}
 }
 
@@ -258,6 +259,63 @@ func canaryProfile() Objects {
 	canary := newReplicaSet(ro, "5c6d7e8f9", "3", "ghcr.io/acme/cart:1.2", 1, 1, 4*time.Minute)
 	pods := append(podsOf(&stable, 6*day, "r4s5t", "u6v7w"), podsOf(&canary, 4*time.Minute, "x8y9z")...)
 	return Objects{Rollout: ro, ReplicaSets: []appsv1.ReplicaSet{stable, canary}, Pods: pods}
+}
+
+// canaryJudge is a canary aborted by its judge: the judge passed the
+// canary at 20% (one metric without data), then failed it at 50% on a
+// critical metric.
+func canaryJudge() Objects {
+	ro := newRollout("shop", "orders", 3, 45*day, rampv1alpha1.RolloutStrategy{Canary: &rampv1alpha1.CanaryStrategy{
+		Steps: []rampv1alpha1.CanaryStep{
+			setWeightStep(20), analysisStep("judge"), setWeightStep(50), analysisStep("judge"), setWeightStep(100),
+		},
+	}})
+	ro.Status = rampv1alpha1.RolloutStatus{
+		Phase: rampv1alpha1.RolloutPhaseDegraded,
+		Message: "Update to revision 7565b9cb75 aborted by analysis run orders-7565b9cb75-4 failed: " +
+			"back on the stable revision 558c66478b (stable 3/3 available); run kubectl ramp retry orders to start it again",
+		CurrentPodHash:   "7565b9cb75",
+		StableRS:         "558c66478b",
+		CurrentStepIndex: ptr.To[int32](0),
+		Abort:            true,
+		AbortedAt:        ptr.To(ago(30 * time.Second)),
+		AbortedBy:        "analysis run orders-7565b9cb75-4 failed",
+		Canary: rampv1alpha1.CanaryStatus{Weights: &rampv1alpha1.TrafficWeights{
+			Canary: rampv1alpha1.WeightDestination{Weight: 0}, Stable: rampv1alpha1.WeightDestination{Weight: 100},
+		}},
+		Replicas: 3, UpdatedReplicas: 0, ReadyReplicas: 3, AvailableReplicas: 3,
+	}
+	stable := newReplicaSet(ro, "558c66478b", "5", "ghcr.io/acme/orders:3.1", 3, 3, 8*day)
+	canary := newReplicaSet(ro, "7565b9cb75", "6", "ghcr.io/acme/orders:3.2", 0, 0, 12*time.Minute)
+	compared := "canary 7565b9cb75 with stable 558c66478b"
+
+	passed := newRun(ro, "orders-7565b9cb75-2", "7565b9cb75", rampv1alpha1.AnalysisPhaseSuccessful, "All 1 metrics passed",
+		10*time.Minute, metric{name: "judge", phase: rampv1alpha1.AnalysisPhaseSuccessful, values: []string{"95"}, lastAt: 6 * time.Minute})
+	passed.Status.MetricResults[0].Verdict = &rampv1alpha1.JudgeVerdict{Score: 95, Compared: compared, Metrics: []rampv1alpha1.JudgeMetricVerdict{
+		{Name: "latency-p99", Group: "latency", Classification: "Pass", Critical: true, CanaryMedian: "0.025", ControlMedian: "0.024",
+			Estimate: "0.0008", Interval: "[-0.0011, 0.0027]", PValue: "0.41", EffectSize: "+3.3%"},
+		{Name: "error-ratio", Group: "errors", Classification: "Pass", CanaryMedian: "0.004", ControlMedian: "0.0041",
+			Estimate: "-1e-04", Interval: "[-0.0009, 0.0007]", PValue: "0.81", EffectSize: "-2.4%"},
+		{Name: "queue-depth", Group: "saturation", Classification: "NoData",
+			Reason: "the canary reported no samples of queue-depth in the 5m compared"},
+	}}
+
+	failed := newRun(ro, "orders-7565b9cb75-4", "7565b9cb75", rampv1alpha1.AnalysisPhaseFailed,
+		"metric judge failed: 1 of 1 measurements failed", 4*time.Minute,
+		metric{name: "judge", phase: rampv1alpha1.AnalysisPhaseFailed, values: []string{"60"}, lastAt: 40 * time.Second})
+	failed.Status.MetricResults[0].Verdict = &rampv1alpha1.JudgeVerdict{Score: 60, Compared: compared, Metrics: []rampv1alpha1.JudgeMetricVerdict{
+		{Name: "latency-p99", Group: "latency", Classification: "High", Critical: true, CanaryMedian: "0.031", ControlMedian: "0.024",
+			Estimate: "0.0071", Interval: "[0.0052, 0.0093]", PValue: "0.0004", EffectSize: "+29.4%",
+			Reason: "the canary is 29.4% slower than stable, more than the 10% allowed, and the whole interval is above zero"},
+		{Name: "error-ratio", Group: "errors", Classification: "Pass", CanaryMedian: "0.0042", ControlMedian: "0.0041",
+			Estimate: "1e-04", Interval: "[-0.0006, 0.0008]", PValue: "0.77", EffectSize: "+2.4%"},
+	}}
+	return Objects{
+		Rollout:      ro,
+		ReplicaSets:  []appsv1.ReplicaSet{stable, canary},
+		Pods:         podsOf(&stable, 8*day, "c4d5e", "f6g7h", "j8k9l"),
+		AnalysisRuns: []rampv1alpha1.AnalysisRun{passed, failed},
+	}
 }
 
 // allRollouts are the Rollouts of every scenario.

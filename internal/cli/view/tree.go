@@ -123,8 +123,13 @@ const (
 	trunkLast  = "    "
 )
 
+// verdictIndent is how far a judge verdict is indented under its run's
+// name.
+const verdictIndent = "  "
+
 // writeTree renders the revisions of objs as a tree: each revision, its
-// ReplicaSet with its pods, and its AnalysisRuns.
+// ReplicaSet with its pods, and its AnalysisRuns, each followed by the
+// explanation of its judge verdicts (see verdictLines).
 func writeTree(b *strings.Builder, objs Objects, o Options) {
 	ro := objs.Rollout
 	revs := revisions(objs)
@@ -173,9 +178,12 @@ func writeTree(b *strings.Builder, objs Objects, o Options) {
 			}
 		}
 		for _, run := range r.runs {
-			br, _ := branch()
+			br, trunk := branch()
 			t.add(plainCell(br+run.Name), plainCell("AnalysisRun"), stateCell(runState(run.Status.Phase)),
 				plainCell(age(run.CreationTimestamp.Time, o.Now)), cell{text: runSummary(run)})
+			for _, line := range verdictLines(run, o) {
+				t.addLines(trunk + verdictIndent + line)
+			}
 		}
 	}
 	t.write(b, t.widths(nil), o)

@@ -216,3 +216,52 @@ func TestListShowsTheEffectiveStrategy(t *testing.T) {
 		}
 	}
 }
+
+func TestClassState(t *testing.T) {
+	for _, tc := range []struct {
+		class, want string
+		tone        tone
+	}{
+		{"Pass", "✔ Pass", good},
+		{"High", "✖ High", bad},
+		{"Low", "✖ Low", bad},
+		{"NoData", "⚠ NoData", busy},
+		{"", "? -", plain},
+		{"Strange", "? Strange", plain},
+	} {
+		if got := classState(tc.class); got.text() != tc.want || got.tone != tc.tone {
+			t.Errorf("classState(%q) = %q (tone %d), want %q (tone %d)", tc.class, got.text(), got.tone, tc.want, tc.tone)
+		}
+	}
+}
+
+func TestVerdictLines(t *testing.T) {
+	ro := newRollout("ns", "web", 1, day, rampv1alpha1.RolloutStrategy{})
+	run := newRun(ro, "r", "h", rampv1alpha1.AnalysisPhaseInconclusive, "", time.Minute,
+		metric{name: "errors", phase: rampv1alpha1.AnalysisPhaseSuccessful, values: []string{"0.01"}})
+	if got := verdictLines(&run, Options{}); got != nil {
+		t.Errorf("a run without a verdict explains %q", got)
+	}
+
+	run = newRun(ro, "r", "h", rampv1alpha1.AnalysisPhaseInconclusive, "", time.Minute,
+		metric{name: "judge-latency", phase: rampv1alpha1.AnalysisPhaseInconclusive, values: []string{"70"}},
+		metric{name: "errors", phase: rampv1alpha1.AnalysisPhaseSuccessful, values: []string{"0.01"}},
+		metric{name: "judge-errors", phase: rampv1alpha1.AnalysisPhaseSuccessful, values: []string{"100"}})
+	run.Status.MetricResults[0].Verdict = &rampv1alpha1.JudgeVerdict{Score: 70, Metrics: []rampv1alpha1.JudgeMetricVerdict{
+		{Name: "p99", Classification: "Low", Estimate: "-0.2", EffectSize: "-12%", Reason: "faster\nthan \x1b[2Jstable"},
+		{Name: "p50", Classification: "Pass", Interval: "[-0.1, 0.1]"},
+	}}
+	run.Status.MetricResults[2].Verdict = &rampv1alpha1.JudgeVerdict{Score: 100, Compared: "canary a with baseline b"}
+	want := []string{
+		"Judge judge-latency: score 70/100",
+		"NAME  GROUP  CLASS   CANARY  CONTROL  SHIFT [INTERVAL]  P  EFFECT",
+		"p99   -      ✖ Low   -       -        -0.2              -  -12%",
+		"  faster than ^[[2Jstable",
+		"p50   -      ✔ Pass  -       -        [-0.1, 0.1]       -  -",
+		"Judge judge-errors: score 100/100 (canary a with baseline b)",
+	}
+	got := verdictLines(&run, Options{})
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("verdictLines =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,7 +1,8 @@
 // Analysis runs: for each run its verdict and, in plain words, why; for
-// each metric its conditions, counts and a chart of its measurements.
+// each metric its conditions, counts and a chart of its measurements; for
+// a judge metric, its latest verdict metric by metric.
 import { h, replace } from './dom.js';
-import { clock, plural } from './format.js';
+import { clock, plural, tone, verdictTone, shiftText, scoreText } from './format.js';
 import { badge } from './icons.js';
 import { since } from './ticker.js';
 import { metricChart, legend } from './chart.js';
@@ -69,14 +70,14 @@ function metricBlock(run, spec, res, charts) {
     box,
     args: { name: spec?.name || res?.name, measurements, successCondition: spec?.successCondition, failureCondition: spec?.failureCondition },
   });
-  return h('section', { class: 'metric', 'aria-label': `Metric ${spec?.name || res?.name}` },
+  return h('section', { class: ['metric', res?.verdict ? 'has-verdict' : ''], 'aria-label': `Metric ${spec?.name || res?.name}` },
     h('h4', {}, spec?.name || res?.name, badge(phase), res?.dryRun ? h('span', { class: 'tag' }, 'dry run') : ''),
     conditions(spec),
     res ? h('p', { class: 'counts' }, counts(res)) : '',
     res?.message ? h('p', { class: 'metric-message' }, res.message) : '',
+    res?.verdict ? verdict(res.verdict, phase) : '',
     box,
-    measurements.length ? measurementTable(run, spec?.name || res?.name, measurements) : '',
-    res?.verdict ? verdict(res.verdict) : '');
+    measurements.length ? measurementTable(run, spec?.name || res?.name, measurements) : '');
 }
 
 function conditions(spec) {
@@ -110,16 +111,37 @@ function measurementTable(run, metric, measurements) {
         h('td', { 'data-label': 'Message', class: 'wrap' }, m.message || '')))))));
 }
 
-// verdict explains a judge's comparison of the canary with the stable version.
-function verdict(v) {
+const verdictColumns = ['Metric', 'Group', 'Class', 'Canary', 'Control', 'Shift [interval]', 'P', 'Effect'];
+
+// verdict explains a judge's comparison of the canary with the stable (or
+// baseline) version, as kubectl ramp get rollout does: the score, coloured
+// by the metric's phase, what was compared, and one row per compared
+// metric with its reason below it. Each metric is a <tbody> of its own
+// (its row and its reason); a critical metric is marked with a star.
+function verdict(v, phase) {
+  const metrics = v.metrics || [];
   return h('div', { class: 'verdict' },
-    h('p', {}, h('strong', {}, `Score ${v.score ?? 0} of 100`), v.compared ? ` · ${v.compared}` : ''),
-    (v.metrics || []).length ? h('div', { class: 'table-wrap' }, h('table', {},
-      h('thead', {}, h('tr', {}, ['Compared metric', 'Result', 'Canary', 'Control', 'Why'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, v.metrics.map((m) => h('tr', {},
-        h('td', { 'data-label': 'Metric' }, m.name, m.critical ? ' (critical)' : ''),
-        h('td', { 'data-label': 'Result' }, m.classification),
-        h('td', { 'data-label': 'Canary' }, m.canaryMedian || '–'),
-        h('td', { 'data-label': 'Control' }, m.controlMedian || '–'),
-        h('td', { 'data-label': 'Why', class: 'wrap' }, m.reason || '')))))) : '');
+    h('p', { class: 'verdict-score' }, h('strong', {}, 'Judge: ', h('span', { class: `tone-${tone(phase)}` }, scoreText(v))),
+      v.compared ? ` (${v.compared})` : ''),
+    metrics.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'verdict-metrics' },
+      h('thead', {}, h('tr', {}, verdictColumns.map((c) => h('th', { scope: 'col' }, c)))),
+      metrics.map(verdictMetric))) : '',
+    metrics.some((m) => m.critical) ? h('p', { class: 'verdict-legend' }, '* critical: fails the verdict on its own') : '');
+}
+
+function verdictMetric(m) {
+  const cell = (label, text) => h('td', { 'data-label': label, class: 'num' }, text || '–');
+  return h('tbody', { 'data-metric': m.name, 'data-class': m.classification },
+    h('tr', { class: m.reason ? 'has-reason' : null },
+      h('th', { scope: 'row', 'data-label': 'Metric' }, h('span', {}, m.name,
+        m.critical ? [h('span', { 'aria-hidden': 'true' }, '*'), h('span', { class: 'visually-hidden' }, ' (critical)')] : '')),
+      h('td', { 'data-label': 'Group' }, m.group || '–'),
+      h('td', { 'data-label': 'Class' }, badge(m.classification || '–', verdictTone(m.classification))),
+      cell('Canary', m.canaryMedian),
+      cell('Control', m.controlMedian),
+      cell('Shift [interval]', shiftText(m)),
+      cell('P', m.pValue),
+      cell('Effect', m.effectSize)),
+    m.reason ? h('tr', { class: 'verdict-reason' },
+      h('td', { colspan: verdictColumns.length, 'data-label': 'Why', class: 'wrap' }, m.reason)) : '');
 }

@@ -50,6 +50,30 @@ export function tone(word) {
   return tones[word] || 'unknown';
 }
 
+// verdictTones: a judge metric that passed is good; one whose canary is
+// higher or lower than its control is bad; one without data to compare is
+// a warning (kubectl ramp marks it ⚠ too).
+const verdictTones = { Pass: 'good', High: 'bad', Low: 'bad', NoData: 'warn' };
+
+/** verdictTone is the tone of a judge metric's classification. */
+export function verdictTone(classification) {
+  return verdictTones[classification] || 'unknown';
+}
+
+/**
+ * shiftText is a judge metric's estimated shift with its confidence
+ * interval, as kubectl ramp get rollout shows it: "0.0071 [0.0052, 0.0093]",
+ * either part alone, or a dash.
+ */
+export function shiftText(metric) {
+  return [metric?.estimate, metric?.interval].filter(Boolean).join(' ') || '–';
+}
+
+/** scoreText is a judge verdict's score: "score 60/100". */
+export function scoreText(verdict) {
+  return `score ${verdict?.score ?? 0}/100`;
+}
+
 /** strategyName is the strategy as people say it. */
 export function strategyName(strategy) {
   return { canary: 'Canary', blueGreen: 'Blue-green' }[strategy] || strategy || '–';

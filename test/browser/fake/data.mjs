@@ -237,13 +237,35 @@ function searchFailedRun() {
   const ms = values.map((v, i) => measurement(v, 60 + (values.length - i) * 30));
   ms.splice(2, 0, { phase: 'Error', message: 'Prometheus query timed out after 10s', startedAt: at(185), finishedAt: at(175) });
   const r = run('search-8d7c6b5a4-1', '8d7c6b5a4', 'step', 'Failed',
-    'Metric error-rate failed: 0.29 does not meet result[0] < 0.05, 3 failed measurements are more than the failure limit of 1',
-    [{ ...errorRate, count: 10 }],
-    [{ name: 'error-rate', phase: 'Failed', message: '0.29 does not meet result[0] < 0.05', measurements: ms, count: 6, successful: 2, failed: 3, error: 1 }],
+    'Metric error-rate failed: 0.29 does not meet result[0] < 0.05, 3 failed measurements are more than the failure limit of 1; metric judge failed: score 60',
+    [{ ...errorRate, count: 10 }, { name: 'judge' }],
+    [{ name: 'error-rate', phase: 'Failed', message: '0.29 does not meet result[0] < 0.05', measurements: ms, count: 6, successful: 2, failed: 3, error: 1 },
+      searchJudge()],
     at(240));
   r.metadata.labels['ramp.dev/analysis-step'] = '1';
   r.status.completedAt = at(60);
   return r;
+}
+
+// searchJudge is a failed judge metric: the canary's latency (critical) is
+// higher than the stable's, its error ratio passes.
+function searchJudge() {
+  const compared = 'canary 8d7c6b5a4 with stable 3e2d1c0b9';
+  return {
+    name: 'judge', phase: 'Failed', count: 1, failed: 1,
+    message: `judge score 60 (${compared}): latency-p99 High`,
+    measurements: [{ phase: 'Failed', value: '60', startedAt: at(130), finishedAt: at(70) }],
+    verdict: {
+      score: 60, compared,
+      metrics: [
+        { name: 'latency-p99', group: 'latency', classification: 'High', critical: true, canaryMedian: '0.031', controlMedian: '0.024',
+          estimate: '0.0071', interval: '[0.0052, 0.0093]', pValue: '0.0004', effectSize: '+29.4%',
+          reason: 'the canary is 29.4% slower than stable, more than the 10% allowed, and the whole interval is above zero' },
+        { name: 'error-ratio', group: 'errors', classification: 'Pass', canaryMedian: '0.0042', controlMedian: '0.0041',
+          estimate: '1e-04', interval: '[-0.0006, 0.0008]', pValue: '0.77', effectSize: '+2.4%' },
+      ],
+    },
+  };
 }
 
 function checkoutPrePromotion() {
