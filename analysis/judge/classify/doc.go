@@ -33,7 +33,7 @@
 //     deviations from the medians) finds the spreads different and the
 //     canary's spread — the mean absolute deviation from its median, on
 //     series trimmed by Metric.Trim (5%) at each end so a lone outlier does
-//     not count — exceeds Options.SpreadRatio (1.3) times the control's. A
+//     not count — exceeds Options.SpreadRatio (1.2) times the control's. A
 //     canary whose median is fine but whose latency swings twice as wide is
 //     a regression that rank tests cannot see.
 //  5. Autocorrelation (beyond Kayenta): rank tests assume independent

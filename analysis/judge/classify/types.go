@@ -48,7 +48,7 @@ const (
 	DefaultRatioAlpha = 0.05
 	// DefaultSpreadRatio is how many times the control's spread the
 	// canary's may reach before a significant difference fails it.
-	DefaultSpreadRatio = 1.3
+	DefaultSpreadRatio = 1.2
 	// DefaultConfidence is the coverage of the reported intervals.
 	DefaultConfidence = 0.95
 	// DefaultMinSamples is the fewest finite samples a Value metric needs
@@ -113,7 +113,7 @@ type Options struct {
 	RatioAlpha float64
 	// SpreadRatio is the factor by which the canary's spread must exceed
 	// the control's, besides a significant Brown-Forsythe test, for a
-	// Value metric to fail on its variability (default 1.3).
+	// Value metric to fail on its variability (default 1.2).
 	SpreadRatio float64
 	// Confidence is the coverage of the reported intervals (default 0.95).
 	Confidence float64

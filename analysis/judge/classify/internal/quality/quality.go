@@ -230,7 +230,7 @@ func Scenarios() []Scenario {
 		latency("+1% shift", Either, "mostly pass", atMost(0.5), scaled(1.01), same, false),
 		latency("+5% shift", Either, "", nil, scaled(1.05), same, false),
 		latency("+20% shift", ShouldFail, "≥ 95%", detects95, scaled(1.20), same, false),
-		withExtra(latency("variance ×2 (sd ×1.41), same mean", ShouldFail, "≥ 95%", detects95, widened(math.Sqrt2), same, false), 240),
+		withExtra(latency("variance ×2 (sd ×1.41), same mean", ShouldFail, "≥ 95%", detects95, widened(math.Sqrt2), same, false), 240, 480),
 		withExtra(latency("spread ×2 (sd ×2), same mean", ShouldFail, "≥ 95%", detects95, widened(2), same, false), 240),
 		latency("heavy tails: 5% Pareto spikes, identical", ShouldPass, "≤ 1%", atMost(0.01), spiky(1), spiky(1), false),
 		latency("heavy tails: 5% Pareto spikes, +20%", ShouldFail, "", nil, spiky(1.2), spiky(1), false),
