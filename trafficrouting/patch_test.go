@@ -30,3 +30,25 @@ func TestStaleWrite(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigWeights(t *testing.T) {
+	for _, tc := range []struct {
+		cfg                      Config
+		weight                   int32
+		stable, canary, baseline int32
+	}{
+		{Config{}, 25, 75, 25, 0},
+		{Config{BaselineService: "web-baseline"}, 25, 75, 25, 0},
+		{Config{BaselineService: "web-baseline", BaselineActive: true}, 25, 50, 25, 25},
+		{Config{BaselineService: "web-baseline", BaselineActive: true}, 50, 0, 50, 50},
+		{Config{BaselineService: "web-baseline", BaselineActive: true}, 80, 0, 80, 20},
+		{Config{BaselineService: "web-baseline", BaselineActive: true}, 100, 0, 100, 0},
+		{Config{BaselineService: "web-baseline", BaselineActive: true}, 0, 100, 0, 0},
+		{Config{}, 130, 0, 100, 0},
+	} {
+		s, c, b := tc.cfg.Weights(tc.weight)
+		if s != tc.stable || c != tc.canary || b != tc.baseline || s+c+b != 100 {
+			t.Errorf("%+v weight %d: %d/%d/%d, want %d/%d/%d", tc.cfg, tc.weight, s, c, b, tc.stable, tc.canary, tc.baseline)
+		}
+	}
+}

@@ -30,6 +30,28 @@ type Config struct {
 	// StableHash and CanaryHash are the pod template hashes of the stable
 	// and canary versions (subset-level splitting puts them in subsets).
 	StableHash, CanaryHash string
+	// BaselineService, when set (spec.strategy.canary.baselineService), is
+	// a third Service whose backend the routes must list: it gets the
+	// baseline's share (see BaselineWeight), 0 when BaselineActive is
+	// false.
+	BaselineService string
+	// BaselineHash is the pod template hash of the baseline (subset-level
+	// splitting puts it in a subset); empty when BaselineActive is false.
+	BaselineHash string
+	// BaselineActive is true while the baseline ReplicaSet runs.
+	BaselineActive bool
+}
+
+// Weights splits the traffic for a canary weight of weight percent: the
+// canary gets weight; with an active baseline, the baseline gets as much
+// as the canary (as much as is left when the canary has more than half);
+// the stable version gets the rest. They always sum to 100.
+func (c Config) Weights(weight int32) (stable, canary, baseline int32) {
+	weight = min(max(weight, 0), 100)
+	if c.BaselineService != "" && c.BaselineActive {
+		baseline = min(weight, 100-weight)
+	}
+	return 100 - weight - baseline, weight, baseline
 }
 
 // Router sets a canary's traffic for one kind of data plane. Every method

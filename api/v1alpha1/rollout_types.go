@@ -409,6 +409,11 @@ type TrafficWeights struct {
 	// +required
 	Stable WeightDestination `json:"stable"`
 
+	// Baseline is the share of traffic of the baseline, with
+	// strategy.canary.baselineService.
+	// +optional
+	Baseline *WeightDestination `json:"baseline,omitempty"`
+
 	// Verified is true when the data plane reported the weights as set,
 	// false when it reported something else, and absent when the router
 	// cannot tell.

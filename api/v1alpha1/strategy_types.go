@@ -68,6 +68,7 @@ type ProfileReference struct {
 // defaults written here are applied after the profile is merged.
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.canaryService) || !has(self.stableService) || self.canaryService != self.stableService",message="canaryService and stableService must name different Services",fieldPath=`.stableService`
+// +kubebuilder:validation:XValidation:rule="!has(self.baselineService) || ((!has(self.canaryService) || self.baselineService != self.canaryService) && (!has(self.stableService) || self.baselineService != self.stableService))",message="baselineService must name a Service of its own, not the canaryService or stableService",fieldPath=`.baselineService`
 // +kubebuilder:validation:XValidation:rule="!(has(self.maxSurge) && has(self.maxUnavailable) && (type(self.maxSurge) == int ? self.maxSurge == 0 : self.maxSurge == '0%') && (type(self.maxUnavailable) == int ? self.maxUnavailable == 0 : self.maxUnavailable == '0%'))",message="maxSurge and maxUnavailable cannot both be 0: the rollout could never replace a pod",fieldPath=`.maxUnavailable`
 type CanaryStrategy struct {
 	// CanaryService is the Service that selects only the canary's pods. The
@@ -81,6 +82,17 @@ type CanaryStrategy struct {
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	StableService string `json:"stableService,omitempty"`
+
+	// BaselineService is a Service that selects only the baseline's pods
+	// (see baseline): the controller sets its selector to the baseline's
+	// pod template hash while it runs, and to the stable one otherwise.
+	// With trafficRouting the routes must list it beside the stable and
+	// canary Services, and the baseline gets the same weight as the
+	// canary (what is left, when the canary has more than half) while it
+	// runs, and 0 otherwise. Needs baseline.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	BaselineService string `json:"baselineService,omitempty"`
 
 	// Steps are run in order for every new version. Without steps a new
 	// version is promoted at once, like a Deployment's rolling update.
@@ -476,6 +488,13 @@ type IstioDestinationRule struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +required
 	StableSubsetName string `json:"stableSubsetName"`
+
+	// BaselineSubsetName is the subset that selects the baseline, for a
+	// canary with baselineService: it gets the baseline's share of the
+	// traffic. Required then with subset-level splitting.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	BaselineSubsetName string `json:"baselineSubsetName,omitempty"`
 }
 
 // BlueGreenStrategy runs the new version beside the old one behind a

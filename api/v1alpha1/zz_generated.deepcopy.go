@@ -2052,6 +2052,11 @@ func (in *TrafficWeights) DeepCopyInto(out *TrafficWeights) {
 	*out = *in
 	out.Canary = in.Canary
 	out.Stable = in.Stable
+	if in.Baseline != nil {
+		in, out := &in.Baseline, &out.Baseline
+		*out = new(WeightDestination)
+		**out = **in
+	}
 	if in.Verified != nil {
 		in, out := &in.Verified, &out.Verified
 		*out = new(bool)

@@ -38,17 +38,8 @@ func isBaseline(rs *appsv1.ReplicaSet) bool {
 // canary with fresh pods of the old version. It is deleted at promotion,
 // at an abort, and when the baseline is turned off.
 func (r *Reconciler) reconcileBaseline(ctx context.Context, s *scope) error {
-	ro := s.rollout
-	st := &ro.Status
-	var want int32
-	hash := ""
-	if s.stableRS != nil {
-		hash = baselineHash(hashOf(s.stableRS))
-	}
-	if wantsBaseline(ro) && s.stableRS != nil && s.newRS != nil && st.StableRS != s.hash &&
-		!st.Abort && st.AbortedAt == nil && !st.PromoteFull {
-		want = ptr.Deref(s.newRS.Spec.Replicas, 0)
-	}
+	st := &s.rollout.Status
+	want, hash := baselinePlan(s)
 	var current *appsv1.ReplicaSet
 	for _, rs := range s.baselines {
 		if want > 0 && hashOf(rs) == hash && current == nil {
@@ -75,6 +66,40 @@ func (r *Reconciler) reconcileBaseline(ctx context.Context, s *scope) error {
 	s.event(eventNormal, reasonReplicaSetCreated, "Create", "Created baseline ReplicaSet %s of revision %s with %d pods",
 		rs.Name, revisionLabel(s.stableRS), want)
 	return nil
+}
+
+// baselinePlan is the size the baseline should have now (0 for none) and
+// its pod template hash: while an update is in flight, and not aborted or
+// being promoted at once, the canary's size.
+func baselinePlan(s *scope) (want int32, hash string) {
+	ro := s.rollout
+	st := &ro.Status
+	if s.stableRS == nil {
+		return 0, ""
+	}
+	hash = baselineHash(hashOf(s.stableRS))
+	if wantsBaseline(ro) && s.newRS != nil && st.StableRS != s.hash && !st.Abort && st.AbortedAt == nil && !st.PromoteFull {
+		want = ptr.Deref(s.newRS.Spec.Replicas, 0)
+	}
+	return want, hash
+}
+
+// runningBaseline is the baseline ReplicaSet of hash, if it exists.
+func runningBaseline(s *scope, hash string) *appsv1.ReplicaSet {
+	for _, rs := range s.baselines {
+		if hashOf(rs) == hash {
+			return rs
+		}
+	}
+	return nil
+}
+
+// baselineServes tells whether the baseline may take its share of the
+// traffic: it is wanted, and all its pods are available.
+func baselineServes(s *scope) bool {
+	want, hash := baselinePlan(s)
+	rs := runningBaseline(s, hash)
+	return want > 0 && rs != nil && ptr.Deref(rs.Spec.Replicas, 0) == want && rs.Status.AvailableReplicas >= want
 }
 
 // newBaseline is the baseline ReplicaSet of hash: the stable ReplicaSet's

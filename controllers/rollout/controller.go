@@ -122,6 +122,8 @@ type scope struct {
 	// routers move the canary's traffic; empty without trafficRouting. Set
 	// by reconcileStrategy.
 	routers []trafficrouting.Router
+	// routeConfig is what the routers were built with. Set with routers.
+	routeConfig trafficrouting.Config
 }
 
 // stallReason is why a rollout is Stalled.

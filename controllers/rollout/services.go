@@ -49,6 +49,17 @@ func (r *Reconciler) reconcileServices(ctx context.Context, s *scope) error {
 			return err
 		}
 	}
+	if c.BaselineService != "" {
+		// The baseline while it runs, else the stable version, so the
+		// Service never selects nothing.
+		baseline := stable
+		if want, hash := baselinePlan(s); want > 0 && runningBaseline(s, hash) != nil {
+			baseline = hash
+		}
+		if err := r.pointService(ctx, s, c.BaselineService, "baseline", baseline); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

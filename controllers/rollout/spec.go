@@ -67,6 +67,9 @@ func checkSupported(s *scope) error {
 	case st.Canary == nil:
 		return stall(s, "spec.strategy: set canary or blueGreen, or name a profile that holds one in spec.strategy.profileRef")
 	}
+	if st.Canary.BaselineService != "" && !ptr.Deref(st.Canary.Baseline, false) {
+		return stall(s, "spec.strategy.canary.baselineService %q needs spec.strategy.canary.baseline: true", st.Canary.BaselineService)
+	}
 	if st.Canary.TrafficRouting != nil {
 		return nil
 	}
@@ -137,7 +140,8 @@ func serviceFields(ro *rampv1alpha1.Rollout) []fieldValue {
 	if c := ro.Spec.Strategy.Canary; c != nil {
 		fields = append(fields,
 			fieldValue{"spec.strategy.canary.canaryService", c.CanaryService},
-			fieldValue{"spec.strategy.canary.stableService", c.StableService})
+			fieldValue{"spec.strategy.canary.stableService", c.StableService},
+			fieldValue{"spec.strategy.canary.baselineService", c.BaselineService})
 	}
 	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
 		fields = append(fields,

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
+
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -36,10 +38,15 @@ func (r *Reconciler) buildRouters(s *scope) {
 		Client: newRouteClient(r.Client), Rollout: s.rollout, Routing: c.TrafficRouting,
 		StableService: c.StableService, CanaryService: c.CanaryService,
 		StableHash: s.rollout.Status.StableRS, CanaryHash: s.hash,
+		BaselineService: c.BaselineService, BaselineActive: baselineServes(s),
+	}
+	if cfg.BaselineActive {
+		_, cfg.BaselineHash = baselinePlan(s)
 	}
 	if cfg.StableHash == "" {
 		cfg.StableHash = s.hash
 	}
+	s.routeConfig = cfg
 	for _, p := range r.Routers {
 		if router := p.New(cfg); router != nil {
 			s.routers = append(s.routers, router)
@@ -181,8 +188,8 @@ func availableOf(rs *appsv1.ReplicaSet) int32 {
 
 // setRouteWeight sets weight on every router and records it in status.
 func (r *Reconciler) setRouteWeight(ctx context.Context, s *scope, weight int32) error {
-	before := routeWeight(s)
-	wasSet := s.rollout.Status.Canary.Weights != nil
+	before := s.rollout.Status.Canary.Weights.DeepCopy()
+	wasSet := before != nil
 	changed := false
 	for _, router := range s.routers {
 		c, err := router.SetWeight(ctx, weight)
@@ -196,11 +203,12 @@ func (r *Reconciler) setRouteWeight(ctx context.Context, s *scope, weight int32)
 		return err
 	}
 	recordWeights(s, weight, verified)
+	sameSplit := wasSet && sameWeights(before, s.rollout.Status.Canary.Weights)
 	switch {
-	case changed && wasSet && before == weight:
+	case changed && sameSplit:
 		s.event(eventWarning, reasonTrafficDrift, "Route",
 			"The routes' weights had been changed by someone else; set back to %d%% canary", weight)
-	case changed || !wasSet || before != weight:
+	case changed || !sameSplit:
 		s.event(eventNormal, reasonTrafficShifted, "Route", "Sent %d%% of the traffic to the canary (%s)", weight, routerNames(s))
 	}
 	return nil
@@ -227,11 +235,28 @@ func (r *Reconciler) verifyWeight(ctx context.Context, s *scope, weight int32) (
 func recordWeights(s *scope, weight int32, verified *bool) {
 	c := s.rollout.Spec.Strategy.Canary
 	st := &s.rollout.Status
+	stable, canary, baseline := s.routeConfig.Weights(weight)
 	st.Canary.Weights = &rampv1alpha1.TrafficWeights{
-		Canary:   rampv1alpha1.WeightDestination{Weight: weight, PodTemplateHash: s.hash, ServiceName: c.CanaryService},
-		Stable:   rampv1alpha1.WeightDestination{Weight: 100 - weight, PodTemplateHash: st.StableRS, ServiceName: c.StableService},
+		Canary:   rampv1alpha1.WeightDestination{Weight: canary, PodTemplateHash: s.hash, ServiceName: c.CanaryService},
+		Stable:   rampv1alpha1.WeightDestination{Weight: stable, PodTemplateHash: st.StableRS, ServiceName: c.StableService},
 		Verified: verified,
 	}
+	if c.BaselineService != "" {
+		st.Canary.Weights.Baseline = &rampv1alpha1.WeightDestination{
+			Weight: baseline, PodTemplateHash: s.routeConfig.BaselineHash, ServiceName: c.BaselineService,
+		}
+	}
+}
+
+// sameWeights tells whether two recorded splits send the same shares to
+// the same places.
+func sameWeights(a, b *rampv1alpha1.TrafficWeights) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := a.DeepCopy(), b.DeepCopy()
+	x.Verified, y.Verified = nil, nil
+	return equality.Semantic.DeepEqual(x, y)
 }
 
 func routerNames(s *scope) string {

@@ -299,6 +299,18 @@ func canaryFieldCases() []effectiveCase {
 			want:    canary(ramp.CanaryStrategy{CanaryService: "p-canary", StableService: "web-stable"}),
 		},
 		{
+			field: "canary.baselineService", mode: profileKept, name: "from the profile",
+			inline:  canary(ramp.CanaryStrategy{CanaryService: "web-canary"}),
+			profile: canaryProfile(ramp.CanaryStrategy{BaselineService: "p-baseline"}),
+			want:    canary(ramp.CanaryStrategy{CanaryService: "web-canary", BaselineService: "p-baseline"}),
+		},
+		{
+			field: "canary.baselineService", mode: rolloutWins, name: "rollout's",
+			inline:  canary(ramp.CanaryStrategy{BaselineService: "web-baseline"}),
+			profile: canaryProfile(ramp.CanaryStrategy{BaselineService: "p-baseline"}),
+			want:    canary(ramp.CanaryStrategy{BaselineService: "web-baseline"}),
+		},
+		{
 			field: "canary.stableService", mode: profileKept, name: "from the profile",
 			inline:  canary(ramp.CanaryStrategy{CanaryService: "web-canary"}),
 			profile: canaryProfile(ramp.CanaryStrategy{StableService: "p-stable"}),

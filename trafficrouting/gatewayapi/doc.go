@@ -7,10 +7,15 @@
 //
 // A weighted rule is a rule of the user's whose backendRefs include both the
 // stable and the canary Service (kind Service or unset, group "" or unset,
-// namespace unset or the Rollout's). Ramp writes only:
+// namespace unset or the Rollout's). With a baselineService, every weighted
+// rule must list the baseline Service too (a RouteError says which rule
+// lacks it). Ramp writes only:
 //
-//   - the weight of those two backendRefs in every weighted rule (stable
-//     100-w, canary w), and in the mirror rules it added itself;
+//   - the weight of those two (or three) backendRefs in every weighted rule
+//     (stable 100-w, canary w; with a running baseline, the baseline as
+//     much as the canary, taken from the stable's share, see
+//     trafficrouting.Config.Weights; 0 otherwise), and in the mirror rules
+//     it added itself;
 //   - the rules it adds for header and mirror routes, named
 //     trafficrouting.ManagedRouteName(route) + "-" + index of the weighted
 //     rule they copy, placed before the user's rules in the order of

@@ -65,7 +65,7 @@ backendRefs:
 func TestHeaderRoute(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, routing(), webRoute(t), grpcRoute(t))
-	before, beforeGRPC := userView(t, e.http("web")), userView(t, e.grpc())
+	before := e.userViews()
 	step := headerStep(
 		exactHeader("x-canary", "yes"),
 		rampv1alpha1.HeaderRoutingMatch{HeaderName: "x-user", HeaderValue: rampv1alpha1.StringMatch{Prefix: ptr.To("beta.1")}},
@@ -132,12 +132,7 @@ func TestHeaderRoute(t *testing.T) {
 		return e.router.SetHeaderRoute(ctx, &rampv1alpha1.SetHeaderRoute{Name: "header"})
 	})
 
-	if after := userView(t, e.http("web")); after != before {
-		t.Errorf("user's HTTPRoute fields changed:\nbefore %s\nafter  %s", before, after)
-	}
-	if after := userView(t, e.grpc()); after != beforeGRPC {
-		t.Errorf("user's GRPCRoute fields changed:\nbefore %s\nafter  %s", beforeGRPC, after)
-	}
+	e.checkUserFields(before)
 }
 
 func TestHeaderRouteSkipsRoutesWithoutHeaderRoutes(t *testing.T) {

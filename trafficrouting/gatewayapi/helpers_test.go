@@ -24,9 +24,10 @@ import (
 )
 
 const (
-	testNS = "shop"
-	stable = "web-stable"
-	canary = "web-canary"
+	testNS   = "shop"
+	stable   = "web-stable"
+	canary   = "web-canary"
+	baseline = "web-baseline"
 )
 
 // webRouteYAML is a user's HTTPRoute with two weighted rules (main, and
@@ -93,20 +94,12 @@ spec:
 
 func webRoute(t *testing.T) *gatewayv1.HTTPRoute {
 	t.Helper()
-	r := &gatewayv1.HTTPRoute{}
-	if err := yaml.UnmarshalStrict([]byte(webRouteYAML), r); err != nil {
-		t.Fatalf("decode HTTPRoute fixture: %v", err)
-	}
-	return r
+	return decode(t, webRouteYAML, &gatewayv1.HTTPRoute{})
 }
 
 func grpcRoute(t *testing.T) *gatewayv1.GRPCRoute {
 	t.Helper()
-	r := &gatewayv1.GRPCRoute{}
-	if err := yaml.UnmarshalStrict([]byte(grpcRouteYAML), r); err != nil {
-		t.Fatalf("decode GRPCRoute fixture: %v", err)
-	}
-	return r
+	return decode(t, grpcRouteYAML, &gatewayv1.GRPCRoute{})
 }
 
 // routing is the Rollout's trafficRouting of the tests: both routes, and
@@ -187,6 +180,38 @@ func newEnv(t *testing.T, rt *rampv1alpha1.RolloutTrafficRouting, objs ...client
 		t.Fatal("New returned nil for a gatewayAPI trafficRouting")
 	}
 	return e
+}
+
+// withBaseline rebuilds the router for a Rollout with the baseline
+// Service, running (active) or not.
+func (e *env) withBaseline(active bool) *env {
+	cfg := e.router.(*router).cfg
+	cfg.BaselineService, cfg.BaselineActive = baseline, active
+	e.router = New(cfg)
+	return e
+}
+
+// baselineYAML adds the baseline Service beside the canary in every
+// weighted rule of a route fixture: with weight 0 in the main and gRPC
+// rules, unset in the /api rule.
+func baselineYAML(doc string) string {
+	return strings.NewReplacer(
+		"    - {name: web-canary, port: 80, weight: 0}\n",
+		"    - {name: web-canary, port: 80, weight: 0}\n    - {name: web-baseline, port: 80, weight: 0}\n",
+		"    - {name: web-canary, group: \"\", namespace: shop, port: 8080}\n",
+		"    - {name: web-canary, group: \"\", namespace: shop, port: 8080}\n    - {name: web-baseline, port: 8080}\n",
+		"    - {name: web-canary, port: 9090, weight: 0}\n",
+		"    - {name: web-canary, port: 9090, weight: 0}\n    - {name: web-baseline, port: 9090, weight: 0}\n",
+	).Replace(doc)
+}
+
+// decode decodes a route fixture into obj.
+func decode[T client.Object](t *testing.T, doc string, obj T) T {
+	t.Helper()
+	if err := yaml.UnmarshalStrict([]byte(doc), obj); err != nil {
+		t.Fatalf("decode %T fixture: %v", obj, err)
+	}
+	return obj
 }
 
 // writes is how many patches have been written so far.
@@ -283,9 +308,9 @@ func grpcRefs(rule gatewayv1.GRPCRouteRule) []gatewayv1.BackendRef {
 }
 
 // userView is an object as JSON less what Ramp owns: the resourceVersion,
-// the managed rules, and the weights of the two Services' backendRefs in
-// rules that hold both. Two userViews are equal when Ramp left every
-// field of the user's as it was.
+// the managed rules, and the weights of the two Services' backendRefs (and
+// the baseline Service's) in rules that hold both. Two userViews are equal
+// when Ramp left every field of the user's as it was.
 func userView(t *testing.T, obj any) string {
 	t.Helper()
 	data, err := json.Marshal(obj)
@@ -306,15 +331,18 @@ func userView(t *testing.T, obj any) string {
 			continue
 		}
 		refs, _ := rule["backendRefs"].([]any)
-		var both []map[string]any
+		var both, base []map[string]any
 		for _, b := range refs {
 			ref := b.(map[string]any)
-			if n := ref["name"]; n == stable || n == canary {
+			switch ref["name"] {
+			case stable, canary:
 				both = append(both, ref)
+			case baseline:
+				base = append(base, ref)
 			}
 		}
 		if len(both) == 2 {
-			for _, ref := range both {
+			for _, ref := range append(both, base...) {
 				delete(ref, "weight")
 			}
 		}
@@ -326,6 +354,29 @@ func userView(t *testing.T, obj any) string {
 		t.Fatalf("encode: %v", err)
 	}
 	return string(out)
+}
+
+// userViews are the userViews of the HTTPRoute web and the GRPCRoute grpc.
+type userViews struct {
+	web, grpc string
+}
+
+func (e *env) userViews() userViews {
+	e.t.Helper()
+	return userViews{web: userView(e.t, e.http("web")), grpc: userView(e.t, e.grpc())}
+}
+
+// checkUserFields fails the test unless Ramp left every field of the
+// user's in both routes as it was before.
+func (e *env) checkUserFields(before userViews) {
+	e.t.Helper()
+	after := e.userViews()
+	if after.web != before.web {
+		e.t.Errorf("user's HTTPRoute fields changed:\nbefore %s\nafter  %s", before.web, after.web)
+	}
+	if after.grpc != before.grpc {
+		e.t.Errorf("user's GRPCRoute fields changed:\nbefore %s\nafter  %s", before.grpc, after.grpc)
+	}
 }
 
 // applyPatch applies the RFC 6902 operations this package writes (test,

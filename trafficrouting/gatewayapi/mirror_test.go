@@ -76,7 +76,7 @@ func withWeights(ruleYAML, stableWeight, canaryWeight string) string {
 func TestMirrorRoute(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, routing(), webRoute(t), grpcRoute(t))
-	before, beforeGRPC := userView(t, e.http("web")), userView(t, e.grpc())
+	before := e.userViews()
 	mustChange(t, "SetWeight(10)", true, func() (bool, error) { return e.router.SetWeight(ctx, 10) })
 
 	mustChange(t, "SetMirrorRoute", true, func() (bool, error) { return e.router.SetMirrorRoute(ctx, mirrorStep()) })
@@ -118,12 +118,7 @@ func TestMirrorRoute(t *testing.T) {
 	if got := ruleNames(e.http("web").Spec.Rules); !slices.Equal(got, []string{"admin", "main", ""}) {
 		t.Fatalf("HTTPRoute rules after removal = %v", got)
 	}
-	if after := userView(t, e.http("web")); after != before {
-		t.Errorf("user's HTTPRoute fields changed:\nbefore %s\nafter  %s", before, after)
-	}
-	if after := userView(t, e.grpc()); after != beforeGRPC {
-		t.Errorf("user's GRPCRoute fields changed:\nbefore %s\nafter  %s", beforeGRPC, after)
-	}
+	e.checkUserFields(before)
 }
 
 func TestMirrorRouteErrors(t *testing.T) {

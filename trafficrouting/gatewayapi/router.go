@@ -47,7 +47,8 @@ func (rt *router) Name() string {
 }
 
 // Check implements trafficrouting.Router: every route exists and has a
-// rule with both Services.
+// rule with both Services, and each such rule lists the baseline Service
+// too when the Rollout has one.
 func (rt *router) Check(ctx context.Context) error {
 	routes, err := rt.readRoutes(ctx, false)
 	if err != nil {
@@ -62,8 +63,11 @@ func (rt *router) Check(ctx context.Context) error {
 }
 
 // SetWeight implements trafficrouting.Router: in every weighted rule of
-// every route, and in the mirror rules Ramp added, the stable backendRef
-// gets 100-weight and the canary backendRef weight.
+// every route, and in the mirror rules Ramp added, the stable, canary and
+// baseline backendRefs get the shares of trafficrouting.Config.Weights
+// (stable 100-weight and canary weight without a baseline). A rule
+// without the baseline backendRef (a mirror rule made before the Rollout
+// had a baselineService) gives its share to the stable one.
 func (rt *router) SetWeight(ctx context.Context, weight int32) (bool, error) {
 	if weight < 0 || weight > 100 {
 		return false, fmt.Errorf("set weight %d: the weight must be 0 to 100", weight)
@@ -83,12 +87,27 @@ func (rt *router) SetWeight(ctx context.Context, weight int32) (bool, error) {
 		}
 		var ops []patchOp
 		for _, w := range ws {
-			ops = appendWeight(ops, r, w.rule, w.stable, 100-weight)
-			ops = appendWeight(ops, r, w.rule, w.canary, weight)
+			ops = append(ops, rt.weightOps(r, w, weight)...)
 		}
 		plans = append(plans, plan{route: r, ops: ops})
 	}
 	return rt.apply(ctx, plans)
+}
+
+// weightOps returns the operations that give the backendRefs of the
+// weighted rule w their shares of the canary weight.
+func (rt *router) weightOps(r *route, w weighted, weight int32) []patchOp {
+	stable, canary, baseline := rt.cfg.Weights(weight)
+	var ops []patchOp
+	if w.baseline < 0 {
+		stable += baseline
+	}
+	ops = appendWeight(ops, r, w.rule, w.stable, stable)
+	ops = appendWeight(ops, r, w.rule, w.canary, canary)
+	if w.baseline >= 0 {
+		ops = appendWeight(ops, r, w.rule, w.baseline, baseline)
+	}
+	return ops
 }
 
 // appendWeight adds the operation that sets the weight of backendRef j of

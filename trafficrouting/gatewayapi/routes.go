@@ -70,6 +70,9 @@ type weighted struct {
 	rule int
 	// stable and canary are the two backendRefs' indexes in the rule.
 	stable, canary int
+	// baseline is the baseline Service's backendRef index in the rule, -1
+	// when the rule lists none or the Rollout has no baselineService.
+	baseline int
 }
 
 // readRoutes reads every route in refs. With skipMissing a route that does
@@ -164,21 +167,30 @@ func isService(ref gatewayv1.BackendRef, svc, ns string) bool {
 	return string(ref.Name) == svc
 }
 
+// serviceAt is a Service split looks for, and where it records the index
+// of its backendRef.
+type serviceAt struct {
+	svc string
+	at  *int
+}
+
 // split finds the rules that hold both Services, the user's alone or Ramp's
-// too. A rule that lists one of them twice is a RouteError: the split
-// between the two would not be the weight asked for.
+// too, and the baseline Service in them when the Rollout has one. A rule
+// that lists one of them twice is a RouteError: the split between them
+// would not be the weight asked for.
 func (rt *router) split(r *route, withManaged bool) ([]weighted, error) {
 	var out []weighted
 	for i, rule := range r.rules {
 		if !withManaged && isManaged(rule.name) {
 			continue
 		}
-		w := weighted{rule: i, stable: -1, canary: -1}
+		w := weighted{rule: i, stable: -1, canary: -1, baseline: -1}
+		services := []serviceAt{{rt.cfg.StableService, &w.stable}, {rt.cfg.CanaryService, &w.canary}}
+		if rt.cfg.BaselineService != "" {
+			services = append(services, serviceAt{rt.cfg.BaselineService, &w.baseline})
+		}
 		for j, ref := range rule.refs {
-			for _, s := range []struct {
-				svc string
-				at  *int
-			}{{rt.cfg.StableService, &w.stable}, {rt.cfg.CanaryService, &w.canary}} {
+			for _, s := range services {
 				if !isService(ref, s.svc, rt.namespace()) {
 					continue
 				}
@@ -197,13 +209,20 @@ func (rt *router) split(r *route, withManaged bool) ([]weighted, error) {
 }
 
 // weightedRules returns the user's rules that hold both Services; a route
-// without one is a RouteError.
+// without one is a RouteError, and so is one of them that does not list
+// the baseline Service when the Rollout has one.
 func (rt *router) weightedRules(r *route) ([]weighted, error) {
 	ws, err := rt.split(r, false)
 	if err != nil {
 		return nil, err
 	}
 	if len(ws) > 0 {
+		for _, w := range ws {
+			if rt.cfg.BaselineService != "" && w.baseline < 0 {
+				return nil, r.routeError("%s lists %s and %s but not the baseline Service %s; add it as a backendRef with weight 0",
+					r.rules[w.rule].label(w.rule), rt.cfg.StableService, rt.cfg.CanaryService, rt.cfg.BaselineService)
+			}
+		}
 		return ws, nil
 	}
 	stable, canary := rt.cfg.StableService, rt.cfg.CanaryService
@@ -223,6 +242,14 @@ func (rt *router) weightedRules(r *route) ([]weighted, error) {
 		}
 	}
 	return nil, r.routeError("%s", msg)
+}
+
+// label names rule i (this rule) in messages: by name when it has one.
+func (v ruleView) label(i int) string {
+	if v.name != "" {
+		return fmt.Sprintf("rule %q", v.name)
+	}
+	return fmt.Sprintf("rule %d", i)
 }
 
 // matchCount is how many matches a rule counts for toward a route's limit:

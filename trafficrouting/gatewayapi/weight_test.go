@@ -36,7 +36,7 @@ func TestNew(t *testing.T) {
 func TestSetWeightSteps(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, routing(), webRoute(t), grpcRoute(t))
-	before, beforeGRPC := userView(t, e.http("web")), userView(t, e.grpc())
+	before := e.userViews()
 
 	steps := []struct {
 		weight      int32
@@ -71,12 +71,7 @@ func TestSetWeightSteps(t *testing.T) {
 			t.Errorf("weight %d: a second identical SetWeight wrote %d patches", s.weight, got-n)
 		}
 	}
-	if after := userView(t, e.http("web")); after != before {
-		t.Errorf("user's HTTPRoute fields changed:\nbefore %s\nafter  %s", before, after)
-	}
-	if after := userView(t, e.grpc()); after != beforeGRPC {
-		t.Errorf("user's GRPCRoute fields changed:\nbefore %s\nafter  %s", beforeGRPC, after)
-	}
+	e.checkUserFields(before)
 }
 
 func TestSetWeightOnlyWritesWhatDiffers(t *testing.T) {

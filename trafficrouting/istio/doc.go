@@ -11,8 +11,12 @@
 //     routes named in routes (or the VirtualService's only http route when
 //     none is named), and the tls and tcp routes selected by tlsRoutes
 //     (port, sniHosts) and tcpRoutes (port). The stable destination gets
-//     100-weight, the canary weight. Other destinations of those routes are
-//     left as they are.
+//     100-weight, the canary weight. With a baselineService, every selected
+//     route must also list the baseline destination (the baseline Service,
+//     or the baseline subset on the stable destination's host), which gets
+//     as much as the canary while the baseline runs, taken from the
+//     stable's share (trafficrouting.Config.Weights), and 0 otherwise.
+//     Other destinations of those routes are left as they are.
 //   - The http routes it adds, named trafficrouting.ManagedRouteName (the
 //     ramp- prefix), placed at the top of spec.http in the order of
 //     trafficRouting.managedRoutes: a header route sends matching requests
@@ -27,7 +31,10 @@
 //     only tls or tcp routes are selected gets no managed routes.
 //   - With a destinationRule, the label ramp.dev/pod-template-hash of its
 //     stable and canary subsets (the stable hash and the canary hash; both
-//     the stable hash when no update is in flight). The DestinationRule is
+//     the stable hash when no update is in flight), and with a
+//     baselineService of its baseline subset (baselineSubsetName, then
+//     required): the baseline hash while the baseline runs, the stable hash
+//     otherwise, so that it never selects no pods. The DestinationRule is
 //     brought up to date before any VirtualService is written, by SetWeight
 //     and by the steps that add a header or mirror route.
 //
@@ -49,7 +56,8 @@
 //
 // Every VirtualService (and the DestinationRule) is read and checked before
 // anything is written: a missing object, a named route that does not exist,
-// an ambiguous selection, or a selected route without both destinations is
+// an ambiguous selection, or a selected route without both destinations
+// (or without the baseline destination, with a baselineService) is
 // a *trafficrouting.RouteError and nothing is written. Removing managed
 // routes (at promotion and abort) skips VirtualServices that no longer
 // exist, so a deleted object never blocks an abort. A call that finds the

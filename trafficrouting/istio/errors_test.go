@@ -2,7 +2,6 @@ package istio
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
@@ -140,31 +139,9 @@ func TestRouteErrors(t *testing.T) {
 	for _, tt := range tests {
 		for callName, call := range calls {
 			t.Run(tt.name+"/"+callName, func(t *testing.T) {
-				var objs []client.Object
-				for _, doc := range tt.objs {
-					if strings.Contains(doc, "kind: DestinationRule") {
-						objs = append(objs, drFrom(t, doc))
-					} else {
-						objs = append(objs, vsFrom(t, doc))
-					}
-				}
-				e := newEnv(t, tt.routing, interceptor.Funcs{}, objs...)
+				e := newEnv(t, tt.routing, interceptor.Funcs{}, objectsFrom(t, tt.objs)...)
 				changed, err := call(e.router)
-				var re *trafficrouting.RouteError
-				if !errors.As(err, &re) {
-					t.Fatalf("%s error = %v, want a RouteError", callName, err)
-				}
-				if re.Kind != tt.kind || re.Name != tt.vsName {
-					t.Errorf("RouteError names %s %q, want %s %q", re.Kind, re.Name, tt.kind, tt.vsName)
-				}
-				for _, s := range tt.contains {
-					if !strings.Contains(re.Message, s) {
-						t.Errorf("message %q does not contain %q", re.Message, s)
-					}
-				}
-				if changed || e.patchCount() != 0 {
-					t.Errorf("changed = %v with %d patches, want nothing written", changed, e.patchCount())
-				}
+				e.checkRouteError(t, callName, changed, err, tt.kind, tt.vsName, tt.contains)
 			})
 		}
 	}

@@ -3,6 +3,7 @@ package istio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"sync"
@@ -163,6 +164,20 @@ func drFrom(t *testing.T, doc string) *istionetworkingv1.DestinationRule {
 	return parse[istionetworkingv1.DestinationRule](t, doc)
 }
 
+// objectsFrom parses fixtures, each a VirtualService or a DestinationRule.
+func objectsFrom(t *testing.T, docs []string) []client.Object {
+	t.Helper()
+	objs := make([]client.Object, 0, len(docs))
+	for _, doc := range docs {
+		if strings.Contains(doc, "kind: DestinationRule") {
+			objs = append(objs, drFrom(t, doc))
+		} else {
+			objs = append(objs, vsFrom(t, doc))
+		}
+	}
+	return objs
+}
+
 func newScheme(t *testing.T) *runtime.Scheme {
 	t.Helper()
 	s := runtime.NewScheme()
@@ -241,6 +256,40 @@ func newEnv(t *testing.T, routing *rampv1alpha1.RolloutTrafficRouting, funcs int
 	return e
 }
 
+// withBaseline rebuilds the router for a Rollout with the baseline
+// Service web-baseline, running (active, with hash baseline333) or not.
+func (e *env) withBaseline(active bool) *env {
+	cfg := e.router.(*router).cfg
+	cfg.BaselineService, cfg.BaselineActive, cfg.BaselineHash = "web-baseline", active, ""
+	if active {
+		cfg.BaselineHash = "baseline333"
+	}
+	e.router = New(cfg)
+	return e
+}
+
+// checkRouteError fails the test unless call (what changed and err it
+// returned) stopped on a RouteError about kind name whose message contains
+// each of contains, without writing anything.
+func (e *env) checkRouteError(t *testing.T, call string, changed bool, err error, kind, name string, contains []string) {
+	t.Helper()
+	var re *trafficrouting.RouteError
+	if !errors.As(err, &re) {
+		t.Fatalf("%s error = %v, want a RouteError", call, err)
+	}
+	if re.Kind != kind || re.Name != name {
+		t.Errorf("RouteError names %s %q, want %s %q", re.Kind, re.Name, kind, name)
+	}
+	for _, s := range contains {
+		if !strings.Contains(re.Message, s) {
+			t.Errorf("message %q does not contain %q", re.Message, s)
+		}
+	}
+	if changed || e.patchCount() != 0 {
+		t.Errorf("changed = %v with %d patches, want nothing written", changed, e.patchCount())
+	}
+}
+
 func (e *env) vs(t *testing.T, name string) *istionetworkingv1.VirtualService {
 	t.Helper()
 	vs := &istionetworkingv1.VirtualService{}
@@ -309,15 +358,15 @@ func toMap(t *testing.T, obj any) map[string]any {
 }
 
 // isRampDest reports whether a destination (as JSON) is one of the two
-// whose weights Ramp owns.
+// (or, with the baseline, three) whose weights Ramp owns.
 func isRampDest(d map[string]any) bool {
 	dest, _ := d["destination"].(map[string]any)
 	host, _ := dest["host"].(string)
 	subset, _ := dest["subset"].(string)
-	if subset == "stable" || subset == "canary" {
+	if subset == "stable" || subset == "canary" || subset == "baseline" {
 		return true
 	}
-	return hostNames(host, "web-stable", ns) || hostNames(host, "web-canary", ns)
+	return hostNames(host, "web-stable", ns) || hostNames(host, "web-canary", ns) || hostNames(host, "web-baseline", ns)
 }
 
 // userView is obj as JSON without Ramp's fields: resourceVersion, the

@@ -28,9 +28,12 @@ func New(cfg trafficrouting.Config) trafficrouting.Router {
 	if cfg.Rollout != nil {
 		r.namespace = cfg.Rollout.Namespace
 	}
-	r.match = matcher{stable: cfg.StableService, canary: cfg.CanaryService, namespace: r.namespace}
+	r.match = matcher{stable: cfg.StableService, canary: cfg.CanaryService, baseline: cfg.BaselineService, namespace: r.namespace}
 	if dr := r.istio.DestinationRule; dr != nil {
 		r.match = matcher{bySubset: true, stable: dr.StableSubsetName, canary: dr.CanarySubsetName, namespace: r.namespace}
+		if cfg.BaselineService != "" {
+			r.match.baseline = dr.BaselineSubsetName
+		}
 	}
 	return r
 }
@@ -41,7 +44,7 @@ type router struct {
 	istio *rampv1alpha1.IstioTrafficRouting
 	// namespace is the Rollout's, where the Istio objects live.
 	namespace string
-	// match tells the stable and canary destinations apart.
+	// match tells the stable, canary and baseline destinations apart.
 	match matcher
 }
 
@@ -84,15 +87,33 @@ func (r *router) readVirtualServices(ctx context.Context) ([]*virtualService, er
 	return out, nil
 }
 
-// weightOps returns the operations that give splits the weight.
+// weightOps returns the operations that give splits the weight without a
+// baseline share: 100-weight to the stable destination, weight to the
+// canary, 0 to the baseline.
 func weightOps(splits []split, weight int32) []op {
+	return shareOps(splits, 100-weight, weight, 0)
+}
+
+// shareOps returns the operations that give the stable, canary and
+// baseline destinations of splits their shares. A split without a
+// baseline destination (a mirror route made before the Rollout had a
+// baselineService) gives the baseline's share to the stable one.
+func shareOps(splits []split, stable, canary, baseline int32) []op {
 	var ops []op
-	for _, s := range splits {
-		if s.stableWeight != 100-weight {
-			ops = append(ops, setOp(fmt.Sprintf("%s/route/%d/weight", s.path(), s.stable), 100-weight))
+	set := func(s split, dest int, have, want int32) {
+		if have != want {
+			ops = append(ops, setOp(fmt.Sprintf("%s/route/%d/weight", s.path(), dest), want))
 		}
-		if s.canaryWeight != weight {
-			ops = append(ops, setOp(fmt.Sprintf("%s/route/%d/weight", s.path(), s.canary), weight))
+	}
+	for _, s := range splits {
+		toStable := stable
+		if !s.hasBaseline {
+			toStable += baseline
+		}
+		set(s, s.stable, s.stableWeight, toStable)
+		set(s, s.canary, s.canaryWeight, canary)
+		if s.hasBaseline {
+			set(s, s.baseline, s.baselineWeight, baseline)
 		}
 	}
 	return ops
@@ -118,7 +139,9 @@ func (r *router) readAll(ctx context.Context) (write, []*virtualService, error) 
 
 // SetWeight labels the DestinationRule's subsets (subset-level splitting),
 // then gives every selected route, and every mirror route Ramp added,
-// 100-weight to the stable destination and weight to the canary.
+// 100-weight to the stable destination and weight to the canary; with a
+// baselineService, the stable, canary and baseline destinations get the
+// shares of trafficrouting.Config.Weights.
 func (r *router) SetWeight(ctx context.Context, weight int32) (bool, error) {
 	if weight < 0 || weight > 100 {
 		return false, fmt.Errorf("set weight %d: the weight must be between 0 and 100", weight)
@@ -127,10 +150,11 @@ func (r *router) SetWeight(ctx context.Context, weight int32) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	stable, canary, baseline := r.cfg.Weights(weight)
 	writes := []write{drWrite}
 	for _, v := range vss {
 		splits := slices.Concat(v.splits, managedSplits(&v.obj.Spec, r.match))
-		writes = append(writes, write{kind: "VirtualService", obj: v.obj, ops: weightOps(splits, weight)})
+		writes = append(writes, write{kind: "VirtualService", obj: v.obj, ops: shareOps(splits, stable, canary, baseline)})
 	}
 	return r.apply(ctx, writes)
 }

@@ -21,52 +21,83 @@ const (
 	roleOther role = iota
 	roleStable
 	roleCanary
+	roleBaseline
 )
 
-// matcher tells the stable and canary destinations apart: by host
-// (Services) or, with a DestinationRule, by subset.
+// String names the role in messages.
+func (r role) String() string {
+	switch r {
+	case roleStable:
+		return "stable"
+	case roleCanary:
+		return "canary"
+	case roleBaseline:
+		return "baseline"
+	}
+	return "other"
+}
+
+// matcher tells the stable, canary and baseline destinations apart: by
+// host (Services) or, with a DestinationRule, by subset.
 type matcher struct {
 	// bySubset compares subsets instead of hosts.
 	bySubset bool
 	// stable and canary are the two Services, or the two subsets.
 	stable, canary string
+	// baseline is the baseline Service, or subset, that every selected
+	// route must list too; "" when the Rollout has no baselineService.
+	baseline string
 	// namespace resolves short host names.
 	namespace string
 }
 
-// roleOf says whether d is the stable or the canary destination.
+// roleOf says whether d is the stable, the canary or the baseline
+// destination.
 func (m matcher) roleOf(d *networkingv1alpha3.Destination) role {
 	if d == nil {
 		return roleOther
 	}
-	if m.bySubset {
-		switch d.GetSubset() {
-		case m.stable:
-			return roleStable
-		case m.canary:
-			return roleCanary
-		}
-		return roleOther
+	roles := []role{roleStable, roleCanary}
+	if m.baseline != "" {
+		roles = append(roles, roleBaseline)
 	}
-	switch {
-	case hostNames(d.GetHost(), m.stable, m.namespace):
-		return roleStable
-	case hostNames(d.GetHost(), m.canary, m.namespace):
-		return roleCanary
+	for _, r := range roles {
+		name := m.name(r)
+		if m.bySubset && d.GetSubset() == name || !m.bySubset && hostNames(d.GetHost(), name, m.namespace) {
+			return r
+		}
 	}
 	return roleOther
 }
 
+// name is the Service, or subset, of a role ("" for roleOther, and for
+// roleBaseline without a baseline).
+func (m matcher) name(r role) string {
+	switch r {
+	case roleStable:
+		return m.stable
+	case roleCanary:
+		return m.canary
+	case roleBaseline:
+		return m.baseline
+	}
+	return ""
+}
+
 // describe names the destination of a role in messages.
 func (m matcher) describe(r role) string {
-	what, name := "host", m.stable
+	what := "host"
 	if m.bySubset {
 		what = "subset"
 	}
-	if r == roleCanary {
-		name = m.canary
-	}
-	return fmt.Sprintf("%s %s", what, name)
+	return fmt.Sprintf("%s %s", what, m.name(r))
+}
+
+// sameService reports whether two hosts name the same Service of
+// namespace ns (or are the same host).
+func sameService(a, b, ns string) bool {
+	svc, _, _ := strings.Cut(a, ".")
+	return a == b || hostNames(a, svc, ns) && hostNames(b, svc, ns)
 }
 
 // hostNames reports whether host names the Service svc of namespace ns.
@@ -87,7 +118,8 @@ const (
 	kindTCP  routeKind = "tcp"
 )
 
-// split is a route that carries both destinations.
+// split is a route that carries both destinations (and maybe the
+// baseline's).
 type split struct {
 	// kind and index place the route in spec.http, spec.tls or spec.tcp.
 	kind  routeKind
@@ -99,6 +131,14 @@ type split struct {
 	stable, canary int
 	// stableWeight and canaryWeight are their weights as read.
 	stableWeight, canaryWeight int32
+	// hasBaseline is whether the route lists the baseline destination,
+	// at index baseline with weight baselineWeight.
+	hasBaseline    bool
+	baseline       int
+	baselineWeight int32
+	// noBaseline, when the matcher has a baseline the route does not
+	// list, says what to add (selected routes must list it).
+	noBaseline string
 }
 
 // path is the JSON pointer of the route.
@@ -115,23 +155,25 @@ func routeLabel(kind routeKind, index int, name string) string {
 }
 
 // findSplit locates the stable and canary destinations among dests (with
-// their weights), or says what is missing.
+// their weights), and the baseline one when m has one, or says what is
+// wrong. A route without the baseline destination is a split all the
+// same, whose noBaseline says what is missing.
 func findSplit(kind routeKind, index int, label string, dests []*networkingv1alpha3.Destination, weights []int32, m matcher) (split, string) {
-	s := split{kind: kind, index: index, label: label, stable: -1, canary: -1}
+	at := [...]int{roleOther: -1, roleStable: -1, roleCanary: -1, roleBaseline: -1}
+	var weight [len(at)]int32
 	for i, d := range dests {
-		switch m.roleOf(d) {
-		case roleStable:
-			if s.stable >= 0 {
-				return split{}, fmt.Sprintf("%s has more than one destination with %s (stable); keep one", label, m.describe(roleStable))
-			}
-			s.stable, s.stableWeight = i, weights[i]
-		case roleCanary:
-			if s.canary >= 0 {
-				return split{}, fmt.Sprintf("%s has more than one destination with %s (canary); keep one", label, m.describe(roleCanary))
-			}
-			s.canary, s.canaryWeight = i, weights[i]
+		r := m.roleOf(d)
+		if r == roleOther {
+			continue
 		}
+		if at[r] >= 0 {
+			return split{}, fmt.Sprintf("%s has more than one destination with %s (%s); keep one", label, m.describe(r), r)
+		}
+		at[r], weight[r] = i, weights[i]
 	}
+	s := split{kind: kind, index: index, label: label,
+		stable: at[roleStable], canary: at[roleCanary], stableWeight: weight[roleStable], canaryWeight: weight[roleCanary],
+		hasBaseline: at[roleBaseline] >= 0, baseline: at[roleBaseline], baselineWeight: weight[roleBaseline]}
 	switch {
 	case s.stable < 0 && s.canary < 0:
 		return split{}, fmt.Sprintf("%s has neither a destination with %s (stable) nor one with %s (canary); add both, the canary with weight 0",
@@ -140,6 +182,20 @@ func findSplit(kind routeKind, index int, label string, dests []*networkingv1alp
 		return split{}, fmt.Sprintf("%s has no destination with %s (stable) beside the canary one; add it", label, m.describe(roleStable))
 	case s.canary < 0:
 		return split{}, fmt.Sprintf("%s has no destination with %s (canary) beside the stable one; add it with weight 0", label, m.describe(roleCanary))
+	}
+	stableHost := dests[s.stable].GetHost()
+	switch {
+	case m.baseline == "":
+	case !s.hasBaseline:
+		what := "host " + m.baseline
+		if m.bySubset {
+			what = fmt.Sprintf("host %s and subset %s", stableHost, m.baseline)
+		}
+		s.noBaseline = fmt.Sprintf("%s lists %s (stable) and %s (canary) but not %s (baseline); add a destination with %s, weight 0",
+			label, m.describe(roleStable), m.describe(roleCanary), m.describe(roleBaseline), what)
+	case m.bySubset && !sameService(dests[s.baseline].GetHost(), stableHost, m.namespace):
+		return split{}, fmt.Sprintf("%s sends %s (baseline) to host %s, not to host %s like %s (stable); use host %s for it",
+			label, m.describe(roleBaseline), dests[s.baseline].GetHost(), stableHost, m.describe(roleStable), stableHost)
 	}
 	return s, ""
 }
@@ -173,7 +229,8 @@ func isManaged(name string) bool {
 const routesField = "spec.strategy.canary.trafficRouting.istio.virtualServices[].routes"
 
 // selectRoutes returns the routes of vs that sel selects, each with both
-// destinations, or a message saying what is wrong and how to fix it.
+// destinations (and the baseline's, when m has one), or a message saying
+// what is wrong and how to fix it.
 func selectRoutes(vs *networkingv1alpha3.VirtualService, sel rampv1alpha1.IstioVirtualService, m matcher) ([]split, string) {
 	var out []split
 	add := func(s split) {
@@ -260,11 +317,17 @@ func selectRoutes(vs *networkingv1alpha3.VirtualService, sel rampv1alpha1.IstioV
 			return nil, fmt.Sprintf("no tcp route matches port %d (tcpRoutes[%d]); fix the selection or spec.tcp[].match", tsel.Port, k)
 		}
 	}
+	for _, s := range out {
+		if s.noBaseline != "" {
+			return nil, s.noBaseline
+		}
+	}
 	return out, ""
 }
 
 // managedSplits returns the managed http routes that carry both
-// destinations (mirror routes), which follow the selected routes' weights.
+// destinations (mirror routes), which follow the selected routes' weights;
+// they need not list the baseline destination.
 func managedSplits(vs *networkingv1alpha3.VirtualService, m matcher) []split {
 	var out []split
 	for i, r := range vs.GetHttp() {

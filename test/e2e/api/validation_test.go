@@ -174,7 +174,7 @@ var invalidManifests = []invalidCase{
 
 	// Profiles.
 	{"profile with Service names", analysisTemplate("RolloutProfile", "  strategy: {canary: {canaryService: c, stableService: s}}"),
-		"spec.strategy.canary", "canaryService and stableService belong to each Rollout, not to a profile"},
+		"spec.strategy.canary", "canaryService, stableService and baselineService belong to each Rollout, not to a profile"},
 	{"profile with route names", analysisTemplate("RolloutProfile", "  strategy: {canary: {trafficRouting: {gatewayAPI: {httpRoutes: [{name: r}]}}}}"),
 		"spec.strategy.canary.trafficRouting", "route names belong to each Rollout"},
 	{"profile with no strategy", analysisTemplate("RolloutProfile", "  strategy: {}"),
