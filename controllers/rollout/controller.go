@@ -41,6 +41,9 @@ type Reconciler struct {
 	// Routers are the kinds of traffic router a Rollout's trafficRouting
 	// may ask for (trafficrouting/routers.All in ramp-controller).
 	Routers []trafficrouting.Plugin
+	// MaxConcurrent is the number of rollouts reconciled at once (never
+	// the same one twice at a time); 0 means 10.
+	MaxConcurrent int
 	// Namespace, when set, is the one namespace this controller watches
 	// (--namespace). It then reads nothing cluster-scoped, so a Role in
 	// that namespace is all the RBAC it needs: ClusterAnalysisTemplates

@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	crevent "sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -64,8 +65,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := idx.IndexField(ctx, &rampv1alpha1.Rollout{}, indexProfile, profileIndex); err != nil {
 		return fmt.Errorf("index rollouts by profile: %w", err)
 	}
+	workers := r.MaxConcurrent
+	if workers <= 0 {
+		workers = 10
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("rollout").
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		For(&rampv1alpha1.Rollout{}).
 		Owns(&appsv1.ReplicaSet{}).
 		Owns(&rampv1alpha1.AnalysisRun{}).

@@ -1,6 +1,8 @@
 package rollout
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -57,11 +59,23 @@ func strategyName(ro *rampv1alpha1.Rollout) string {
 	return "none"
 }
 
+// infoLabels remembers the strategy and phase labels of each rollout's
+// ramp_rollout_info series, so that a change deletes the old series by its
+// exact labels: a partial-match delete would scan every series, a cost that
+// grows with the number of rollouts at every reconcile.
+var infoLabels sync.Map // types.NamespacedName -> [2]string
+
 // recordMetrics publishes a rollout's state.
 func recordMetrics(ro *rampv1alpha1.Rollout) {
-	ids := prometheus.Labels{"namespace": ro.Namespace, "name": ro.Name}
-	metricInfo.DeletePartialMatch(ids)
-	metricInfo.WithLabelValues(ro.Namespace, ro.Name, strategyName(ro), string(ro.Status.Phase)).Set(1)
+	key := types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
+	info := [2]string{strategyName(ro), string(ro.Status.Phase)}
+	if old, ok := infoLabels.Swap(key, info); !ok || old.([2]string) != info {
+		if ok {
+			prev := old.([2]string)
+			metricInfo.DeleteLabelValues(ro.Namespace, ro.Name, prev[0], prev[1])
+		}
+		metricInfo.WithLabelValues(ro.Namespace, ro.Name, info[0], info[1]).Set(1)
+	}
 	st := &ro.Status
 	for kind, v := range map[string]int32{
 		"desired":   ptr.Deref(ro.Spec.Replicas, rampv1alpha1.DefaultReplicas),
@@ -82,6 +96,7 @@ func recordMetrics(ro *rampv1alpha1.Rollout) {
 
 // forgetMetrics removes a deleted rollout's series.
 func forgetMetrics(key types.NamespacedName) {
+	infoLabels.Delete(key)
 	ids := prometheus.Labels{"namespace": key.Namespace, "name": key.Name}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
