@@ -46,6 +46,7 @@ func parseFlags(args []string) (*flags, error) {
 	fs.DurationVar(&m.RetryPeriod, "leader-election-retry-period", m.RetryPeriod, "How often to try to take or renew the Lease.")
 	fs.StringVar(&m.MetricsBindAddress, "metrics-bind-address", m.MetricsBindAddress, "Address of the Prometheus /metrics endpoint; 0 turns it off.")
 	fs.StringVar(&m.HealthProbeBindAddress, "health-probe-bind-address", m.HealthProbeBindAddress, "Address of the /healthz and /readyz endpoints; 0 turns them off.")
+	fs.StringVar(&m.PprofBindAddress, "pprof-bind-address", m.PprofBindAddress, "Address of Go's profiling endpoints under /debug/pprof/ (such as localhost:6060, reached with kubectl port-forward); they have no authentication; 0 turns them off.")
 	fs.StringVar(&m.DashboardBindAddress, "dashboard-bind-address", "0", "Address of the dashboard (such as :3100, reached with kubectl port-forward svc/ramp-dashboard 3100); 0 turns it off.")
 	fs.BoolVar(&m.DashboardActions, "dashboard-actions", false, "Let people who sign in to the dashboard with a Kubernetes token take the actions their RBAC allows; without it the dashboard is read-only.")
 	qps := float64(m.QPS)

@@ -18,6 +18,9 @@ func TestParseFlagsDefaults(t *testing.T) {
 	if m.MetricsBindAddress != ":8080" || m.HealthProbeBindAddress != ":8081" {
 		t.Errorf("addresses = %q, %q; want :8080, :8081", m.MetricsBindAddress, m.HealthProbeBindAddress)
 	}
+	if m.PprofBindAddress != "0" {
+		t.Errorf("pprof address = %q; want 0 (off)", m.PprofBindAddress)
+	}
 	if m.QPS != 50 || m.Burst != 100 {
 		t.Errorf("qps/burst = %v/%v; want 50/100", m.QPS, m.Burst)
 	}
@@ -33,7 +36,7 @@ func TestParseFlagsAll(t *testing.T) {
 	f, err := parseFlags([]string{
 		"--namespace=team-a", "--instance-id=blue", "--leader-elect=false",
 		"--leader-election-namespace=ramp-system", "--leader-election-lease-duration=5s",
-		"--metrics-bind-address=127.0.0.1:9090", "--health-probe-bind-address=0",
+		"--metrics-bind-address=127.0.0.1:9090", "--health-probe-bind-address=0", "--pprof-bind-address=localhost:6060",
 		"--kube-api-qps=12.5", "--kube-api-burst=30", "--log-level=debug", "--log-format=text",
 	})
 	if err != nil {
@@ -42,7 +45,7 @@ func TestParseFlagsAll(t *testing.T) {
 	m := f.manager
 	if m.Namespace != "team-a" || m.InstanceID != "blue" || m.LeaderElect ||
 		m.LeaderElectionNamespace != "ramp-system" || m.LeaseDuration != 5*time.Second ||
-		m.MetricsBindAddress != "127.0.0.1:9090" || m.HealthProbeBindAddress != "0" ||
+		m.MetricsBindAddress != "127.0.0.1:9090" || m.HealthProbeBindAddress != "0" || m.PprofBindAddress != "localhost:6060" ||
 		m.QPS != 12.5 || m.Burst != 30 || f.logLevel != "debug" || f.logFormat != "text" {
 		t.Errorf("flags not applied: %+v", f)
 	}

@@ -67,6 +67,11 @@ type Options struct {
 	MetricsBindAddress string
 	// HealthProbeBindAddress serves /healthz and /readyz; "0" turns it off.
 	HealthProbeBindAddress string
+	// PprofBindAddress serves Go's profiles under /debug/pprof/ (the
+	// manager's PprofBindAddress); "0" or empty turns it off. The
+	// endpoints have no authentication: bind to localhost and reach them
+	// with kubectl port-forward.
+	PprofBindAddress string
 	// QPS and Burst limit the controller's requests to the API server.
 	QPS   float32
 	Burst int
@@ -96,6 +101,7 @@ func DefaultOptions() Options {
 		RetryPeriod:            2 * time.Second,
 		MetricsBindAddress:     ":8080",
 		HealthProbeBindAddress: ":8081",
+		PprofBindAddress:       "0",
 		QPS:                    50,
 		Burst:                  100,
 	}
@@ -145,25 +151,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	leaderElectionID := opts.LeaderElectionID
-	if opts.InstanceID != "" {
-		leaderElectionID += "-" + opts.InstanceID
-	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        scheme,
-		Cache:                         cacheOpts,
-		LeaderElection:                opts.LeaderElect,
-		LeaderElectionID:              leaderElectionID,
-		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
-		LeaderElectionReleaseOnCancel: true,
-		LeaseDuration:                 &opts.LeaseDuration,
-		RenewDeadline:                 &opts.RenewDeadline,
-		RetryPeriod:                   &opts.RetryPeriod,
-		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
-		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
-		Controller:                    config.Controller{SkipNameValidation: &opts.AllowSeveralInProcess},
-		NewClient:                     opts.NewClient,
-	})
+	mgr, err := ctrl.NewManager(cfg, ctrlOptions(opts, scheme, cacheOpts))
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
@@ -209,6 +197,30 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("set up AnalysisRun reconciler: %w", err)
 	}
 	return mgr, nil
+}
+
+// ctrlOptions maps opts to the options of controller-runtime's manager.
+func ctrlOptions(opts Options, scheme *runtime.Scheme, cacheOpts cache.Options) ctrl.Options {
+	leaderElectionID := opts.LeaderElectionID
+	if opts.InstanceID != "" {
+		leaderElectionID += "-" + opts.InstanceID
+	}
+	return ctrl.Options{
+		Scheme:                        scheme,
+		Cache:                         cacheOpts,
+		LeaderElection:                opts.LeaderElect,
+		LeaderElectionID:              leaderElectionID,
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &opts.LeaseDuration,
+		RenewDeadline:                 &opts.RenewDeadline,
+		RetryPeriod:                   &opts.RetryPeriod,
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		HealthProbeBindAddress:        opts.HealthProbeBindAddress,
+		PprofBindAddress:              opts.PprofBindAddress,
+		Controller:                    config.Controller{SkipNameValidation: &opts.AllowSeveralInProcess},
+		NewClient:                     opts.NewClient,
+	}
 }
 
 // cacheSynced reports ready once the informers have synced.

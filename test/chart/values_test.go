@@ -46,8 +46,10 @@ func TestDefaultDeployment(t *testing.T) {
 			t.Errorf("Deployment lacks %q:\n%s", want, d)
 		}
 	}
-	if strings.Contains(d, "--dashboard-actions") {
-		t.Errorf("Deployment has --dashboard-actions although dashboard.actions is false")
+	for _, absent := range []string{"--dashboard-actions", "--pprof-bind-address"} {
+		if strings.Contains(d, absent) {
+			t.Errorf("default Deployment has %s", absent)
+		}
 	}
 	var names []string
 	for _, s := range ofKind(objs, "Service") {
@@ -169,6 +171,13 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
+func TestPprof(t *testing.T) {
+	d := only(t, parse(t, render(t, "pprof.bindAddress=127.0.0.1:6060")), "Deployment").Raw
+	if !strings.Contains(d, "- --pprof-bind-address=127.0.0.1:6060") {
+		t.Errorf("Deployment lacks --pprof-bind-address=127.0.0.1:6060:\n%s", d)
+	}
+}
+
 func TestSchemaRejectsBadValues(t *testing.T) {
 	for _, tc := range []struct {
 		name, set, want string
@@ -179,6 +188,7 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"bad logFormat", "logFormat=xml", "/logFormat"},
 		{"zero replicas", "replicas=0", "/replicas"},
 		{"port out of range", "dashboard.port=70000", "/dashboard/port"},
+		{"pprof address with a space", "pprof.bindAddress=localhost 6060", "/pprof/bindAddress"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, errOut, err := helm(t, "template", releaseName, "charts/ramp", "--set", tc.set)

@@ -70,6 +70,24 @@ func TestServesHealthMetricsAndReconciles(t *testing.T) {
 		})
 }
 
+// TestServesPprof runs the binary with --pprof-bind-address and reads the
+// profile index and a goroutine dump from it.
+func TestServesPprof(t *testing.T) {
+	t.Parallel()
+	k8s := framework.Client(t)
+	ns := framework.Namespace(t, k8s)
+	addr := framework.FreeAddr(t)
+	p := startController(t, "--namespace", ns, "--leader-elect=false", "--pprof-bind-address", addr)
+
+	index := p.waitEndpoint(t, addr, "/debug/pprof/", "goroutine")
+	for _, want := range []string{"heap", "profile"} {
+		if !strings.Contains(index, want) {
+			t.Errorf("/debug/pprof/ does not list %s:\n%s", want, index)
+		}
+	}
+	p.waitEndpoint(t, addr, "/debug/pprof/goroutine?debug=1", "goroutine profile:")
+}
+
 // TestLeaderFailover runs two replicas: one leads, and when it is killed the
 // other takes over the Lease and reconciles.
 func TestLeaderFailover(t *testing.T) {
