@@ -259,7 +259,7 @@ func CacheOptions(namespace, instanceID string) (cache.Options, error) {
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
 			&appsv1.ReplicaSet{}:        {Label: managed, Transform: dropPodTemplateAnnotation},
-			&corev1.Pod{}:               {Label: managed},
+			&corev1.Pod{}:               {Label: managed, Transform: slimPod},
 			&batchv1.Job{}:              {Label: labels.NewSelector().Add(*analysisJob)},
 			&rampv1alpha1.Rollout{}:     {Label: instance, Transform: keepStatusManagedFields},
 			&rampv1alpha1.AnalysisRun{}: {Label: instance},
@@ -282,6 +282,29 @@ func dropPodTemplateAnnotation(obj any) (any, error) {
 		delete(rs.Annotations, rampv1alpha1.AnnotationPodTemplate)
 	}
 	return obj, err
+}
+
+// slimPod strips managed fields and most of the spec from cached pods:
+// the controller reads their labels, annotations, owners, times and
+// status, and the dashboard their status and the number and names of
+// their containers; the rest of the spec (environment, volumes, probes,
+// resources) would be most of a pod's memory. The controller only patches
+// pods, so nothing stripped is ever written back.
+func slimPod(obj any) (any, error) {
+	obj, err := cache.TransformStripManagedFields()(obj)
+	pod, ok := obj.(*corev1.Pod)
+	if !ok || err != nil {
+		return obj, err
+	}
+	slim := corev1.PodSpec{NodeName: pod.Spec.NodeName}
+	for _, c := range pod.Spec.InitContainers {
+		slim.InitContainers = append(slim.InitContainers, corev1.Container{Name: c.Name, Image: c.Image})
+	}
+	for _, c := range pod.Spec.Containers {
+		slim.Containers = append(slim.Containers, corev1.Container{Name: c.Name, Image: c.Image})
+	}
+	pod.Spec = slim
+	return pod, nil
 }
 
 // InstanceSelector selects the objects a controller with this instance ID

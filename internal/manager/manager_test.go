@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -72,5 +75,39 @@ func TestCacheOptions(t *testing.T) {
 	}
 	if len(all.DefaultNamespaces) != 0 {
 		t.Errorf("namespaces = %v; want all", all.DefaultNamespaces)
+	}
+}
+
+func TestSlimPod(t *testing.T) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: "web-abc-1", Labels: map[string]string{"app": "web"}, Annotations: map[string]string{"a": "b"},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubelet"}},
+		},
+		Spec: corev1.PodSpec{
+			NodeName:       "node-1",
+			InitContainers: []corev1.Container{{Name: "init", Image: "busybox", Command: []string{"true"}}},
+			Containers: []corev1.Container{{Name: "web", Image: "nginx", Env: []corev1.EnvVar{{Name: "X", Value: "y"}},
+				ReadinessProbe: &corev1.Probe{}}},
+			Volumes: []corev1.Volume{{Name: "data"}},
+		},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "web", Ready: true, RestartCount: 2}}},
+	}
+	out, err := slimPod(pod.DeepCopy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*corev1.Pod)
+	want := pod.DeepCopy()
+	want.ManagedFields = nil
+	want.Spec = corev1.PodSpec{NodeName: "node-1",
+		InitContainers: []corev1.Container{{Name: "init", Image: "busybox"}},
+		Containers:     []corev1.Container{{Name: "web", Image: "nginx"}}}
+	if !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("slimPod kept\n%+v\nwant\n%+v", got, want)
+	}
+	if other, err := slimPod(&appsv1.ReplicaSet{}); err != nil || other == nil {
+		t.Errorf("slimPod on a ReplicaSet: %v, %v", other, err)
 	}
 }
