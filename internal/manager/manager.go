@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -131,6 +132,12 @@ func NewScheme() (*runtime.Scheme, error) {
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+
+func init() {
+	// Client-side throttling is what to look at when the controller falls
+	// behind: serve rest_client_rate_limiter_duration_seconds.
+	metrics.RegisterRESTClientMetrics(metrics.MetricRateLimiterLatency)
+}
 
 // New builds a manager with Ramp's reconcilers registered. Start it with
 // mgr.Start(ctx).

@@ -57,7 +57,7 @@ func TestServesHealthMetricsAndReconciles(t *testing.T) {
 	waitObserved(t, k8s, ro)
 
 	metrics := p.waitEndpoint(t, p.metricsAddr, "/metrics", `controller_runtime_reconcile_total{controller="rollout",result="success"}`)
-	for _, want := range []string{`controller="analysisrun"`, "workqueue_depth", "leader_election_master_status"} {
+	for _, want := range []string{`controller="analysisrun"`, "workqueue_depth", "leader_election_master_status", "rest_client_rate_limiter_duration_seconds"} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
