@@ -56,6 +56,9 @@ type Reconciler struct {
 	// written remembers the Rollout versions this controller wrote, so it
 	// never acts on an older one from the cache.
 	written writtenVersions
+	// routes remembers the routes this controller wrote until the cache
+	// has them (see routeClient).
+	routes writtenRoutes
 }
 
 // +kubebuilder:rbac:groups=ramp.dev,resources=rollouts,verbs=get;list;watch;update;patch

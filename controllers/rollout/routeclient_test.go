@@ -13,8 +13,9 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
-// TestRouteClientReadsItsWrites checks that a route written in a reconcile
-// reads back as written even while the cache still has the old version.
+// TestRouteClientReadsItsWrites checks that a route written reads back as
+// written while the cache still has the old version, and that a newer
+// version in the cache wins.
 func TestRouteClientReadsItsWrites(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := gatewayv1.Install(scheme); err != nil {
@@ -36,7 +37,7 @@ func TestRouteClientReadsItsWrites(t *testing.T) {
 			return c.Get(ctx, key, obj)
 		},
 	})
-	c := newRouteClient(cached)
+	c := newRouteClient(cached, &writtenRoutes{})
 	ctx := context.Background()
 	got := &gatewayv1.HTTPRoute{}
 	if err := c.Get(ctx, client.ObjectKeyFromObject(route), got); err != nil || got.Labels["team"] != "" {
@@ -53,6 +54,18 @@ func TestRouteClientReadsItsWrites(t *testing.T) {
 	}
 	if again.ResourceVersion == stale.ResourceVersion {
 		t.Errorf("read the stale resourceVersion %s", again.ResourceVersion)
+	}
+	// Someone else's edit, newer than the write, wins over it.
+	newer := again.DeepCopy()
+	newer.Labels = map[string]string{"team": "other"}
+	newer.ResourceVersion = "999999"
+	newer.DeepCopyInto(stale)
+	latest := &gatewayv1.HTTPRoute{}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(route), latest); err != nil || latest.Labels["team"] != "other" {
+		t.Fatalf("with a newer version in the cache the route reads %v (%v), want the cache's", latest.Labels, err)
+	}
+	if len(c.written.objects) != 0 {
+		t.Errorf("the write is still remembered once the cache has something newer: %v", c.written.objects)
 	}
 	// Other objects still come from the cache.
 	other := &gatewayv1.HTTPRoute{}

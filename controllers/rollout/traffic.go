@@ -35,7 +35,7 @@ func (r *Reconciler) buildRouters(s *scope) {
 		return
 	}
 	cfg := trafficrouting.Config{
-		Client: newRouteClient(r.Client), Rollout: s.rollout, Routing: c.TrafficRouting,
+		Client: newRouteClient(r.Client, &r.routes), Rollout: s.rollout, Routing: c.TrafficRouting,
 		StableService: c.StableService, CanaryService: c.CanaryService,
 		StableHash: s.rollout.Status.StableRS, CanaryHash: s.hash,
 		BaselineService: c.BaselineService, BaselineActive: baselineServes(s),
