@@ -310,6 +310,25 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 		return r.hold(ctx, s, weightAt(steps, index), index)
 	}
 
+	// A routed step that sets its weight in this reconcile is done at once
+	// (its pods were ready): the next step starts in the same reconcile,
+	// so the step's status is written once, not once per reconcile.
+	for range len(steps) + 1 {
+		again, err := r.stepOnce(ctx, s)
+		if err != nil || !again {
+			return err
+		}
+	}
+	return nil
+}
+
+// stepOnce advances the steps as far as the state allows and holds the
+// rollout at the step it stops at. again is true when that hold moved a
+// routed weight that the step now has reached, so that stepping once more
+// moves on.
+func (r *Reconciler) stepOnce(ctx context.Context, s *scope) (again bool, err error) {
+	st := &s.rollout.Status
+	steps := s.rollout.Spec.Strategy.Canary.Steps
 	var out stepOutcome
 	if st.PromoteFull {
 		out.done = true
@@ -322,17 +341,17 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 			},
 		})
 		if err != nil {
-			return r.stepError(s, err)
+			return false, r.stepError(s, err)
 		}
 		if !out.done {
 			if err := r.backgroundAnalysis(ctx, s, &out); err != nil {
-				return r.stepError(s, err)
+				return false, r.stepError(s, err)
 			}
 		}
 	}
 	if st.Abort {
 		// An analysis failed: back to the stable version.
-		return r.holdAborted(ctx, s)
+		return false, r.holdAborted(ctx, s)
 	}
 	for _, i := range out.completed {
 		s.event(eventNormal, reasonStepCompleted, "Step", "Step %d of %d completed (%s)", i+1, len(steps), describeStep(steps[i]))
@@ -348,14 +367,20 @@ func (r *Reconciler) reconcileStrategy(ctx context.Context, s *scope) error {
 	}
 	last := int32(len(steps))
 	if !out.done {
-		return r.hold(ctx, s, out.weight, ptr.Deref(st.CurrentStepIndex, 0))
+		index := ptr.Deref(st.CurrentStepIndex, 0)
+		before := routeWeight(s)
+		if err := r.hold(ctx, s, out.weight, index); err != nil {
+			return false, err
+		}
+		moved := routed(s) && routeWeight(s) != before && routedReached(s, out.weight, index)
+		return moved && out.pausedAt < 0 && out.wakeAt.IsZero(), nil
 	}
 	if routed(s) && !routedReached(s, 100, last) {
 		// Before the canary becomes stable, all traffic goes to it, at
 		// full size.
-		return r.hold(ctx, s, 100, last)
+		return false, r.hold(ctx, s, 100, last)
 	}
-	return r.promote(ctx, s)
+	return false, r.promote(ctx, s)
 }
 
 // reached reports whether the pods (and, with a router, the routes) are at

@@ -465,27 +465,35 @@ func copies(objs []client.Object) []client.Object {
 }
 
 // TestReconcileWeightStep checks the reconcile BenchmarkReconcileWeightStep
-// measures: it moves the HTTPRoute from 20% to 40% with two writes, the
-// route and the Rollout's status.
+// measures: it moves the HTTPRoute from 20% to 40%, and since the canary's
+// pods for 40% are ready, completes that step and starts the next (the
+// canary scaled for 60%) in the same reconcile: three writes, the route,
+// the canary's ReplicaSet and the Rollout's status, written once.
 func TestReconcileWeightStep(t *testing.T) {
 	scheme := fakeScheme(t)
 	c := newFakeCluster(t, scheme, copies(weightStepObjects(t, scheme))...)
+	before := ptr.Deref(c.rollout().Status.CurrentStepIndex, 0)
 	c.reconcile()
 	if stable, canary := c.routeWeights(); stable != 60 || canary != 40 {
 		t.Errorf("HTTPRoute weights stable %d, canary %d; want 60, 40", stable, canary)
 	}
-	if c.calls.patches != 2 || c.calls.writes() != 2 {
-		t.Errorf("writes %v; want the HTTPRoute's patch and the Rollout's status patch", c.calls.written)
+	if c.calls.patches != 3 || c.calls.writes() != 3 {
+		t.Errorf("writes %v; want the HTTPRoute's patch, the canary's scale and the Rollout's status patch", c.calls.written)
 	}
-	if w := c.rollout().Status.Canary.Weights; w == nil || w.Canary.Weight != 40 {
+	ro := c.rollout()
+	if w := ro.Status.Canary.Weights; w == nil || w.Canary.Weight != 40 {
 		t.Errorf("status.canary.weights = %+v; want canary 40", w)
+	}
+	if after := ptr.Deref(ro.Status.CurrentStepIndex, 0); after != before+1 {
+		t.Errorf("step index %d after the reconcile, want %d: the 40%% step is done once its weight is set", after, before+1)
 	}
 }
 
 // BenchmarkReconcileWeightStep measures the reconcile of a routed canary
 // that moves its HTTPRoute one weight step, from 20% to 40%, each time on
 // a fresh copy of the same objects (copied with the timer stopped). It
-// reports writes/op (2: the route and the Rollout's status) and reads/op.
+// reports writes/op (3: the route, the canary scaled for the next step and
+// the Rollout's status) and reads/op.
 func BenchmarkReconcileWeightStep(b *testing.B) {
 	scheme := fakeScheme(b)
 	objs := weightStepObjects(b, scheme)
