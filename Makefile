@@ -110,6 +110,16 @@ prometheus tmux chromium: debs
 e2e: testbin debs $(HELM) ## Run the end-to-end tests: local control planes, a real Prometheus, tmux, Chromium, and the chart through helm.
 	$(GO) test -count=1 -timeout $(E2E_TIMEOUT) $(GOTEST_FLAGS) $(E2E_PKGS)
 
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: testbin ## Measure ramp-controller beside 100 idle Rollouts: latency, API writes per step and per no-op reconcile, steps/s, memory, abort time, throttling (docs/performance.md).
+	$(GO) run ./hack/bench -json $(BIN)/bench/report.json $(BENCH_FLAGS)
+
+.PHONY: bench-full
+bench-full: testbin ## make bench beside 1,000 and then 10,000 idle Rollouts (the better part of an hour on 2 cores).
+	$(GO) run ./hack/bench -full -json $(BIN)/bench/report-full.json $(BENCH_FLAGS)
+
 .PHONY: bench-judge
 bench-judge: ## Measure the canary judge's false alarms and detections on synthetic data (table in docs/judge.md).
 	$(GO) run ./analysis/judge/classify/internal/quality/benchjudge
