@@ -56,8 +56,8 @@ type Reconciler struct {
 	// written remembers the Rollout versions this controller wrote, so it
 	// never acts on an older one from the cache.
 	written writtenVersions
-	// routes remembers the routes this controller wrote until the cache
-	// has them (see routeClient).
+	// routes remembers the routes and Services this controller wrote until
+	// the cache has them (see routeClient).
 	routes writtenRoutes
 }
 

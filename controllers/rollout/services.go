@@ -69,15 +69,19 @@ func (r *Reconciler) pointService(ctx context.Context, s *scope, name, role, has
 	if hash == "" {
 		return nil
 	}
+	// Read the Service as this controller last wrote it until the cache
+	// has that write, so a reconcile right after a switch does not switch
+	// it (and report it) again.
+	c := newRouteClient(r.Client, &r.routes)
 	svc := &corev1.Service{}
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: s.rollout.Namespace, Name: name}, svc); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: s.rollout.Namespace, Name: name}, svc); err != nil {
 		return fmt.Errorf("get service %s: %w", name, err)
 	}
 	if svc.Spec.Selector[rampv1alpha1.LabelPodTemplateHash] == hash {
 		return nil
 	}
 	patch := fmt.Sprintf(`{"spec":{"selector":{%q:%q}}}`, rampv1alpha1.LabelPodTemplateHash, hash)
-	if err := r.Client.Patch(ctx, svc, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+	if err := c.Patch(ctx, svc, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		return fmt.Errorf("point %s service %s at %s: %w", role, name, hash, err)
 	}
 	s.event(eventNormal, reasonServiceSwitched, "Switch", "Service %s (%s) now selects pods with hash %s", name, role, hash)

@@ -208,7 +208,10 @@ func (r *Reconciler) setRouteWeight(ctx context.Context, s *scope, weight int32)
 	case changed && sameSplit:
 		s.event(eventWarning, reasonTrafficDrift, "Route",
 			"The routes' weights had been changed by someone else; set back to %d%% canary", weight)
-	case changed || !sameSplit:
+	case changed || (wasSet && !sameSplit):
+		// Only a split that moved: a stable rollout re-asserting weight 0
+		// on routes already at 0 (its record is cleared each time) is
+		// not news.
 		s.event(eventNormal, reasonTrafficShifted, "Route", "Sent %d%% of the traffic to the canary (%s)", weight, routerNames(s))
 	}
 	return nil
