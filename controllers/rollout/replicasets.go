@@ -207,8 +207,12 @@ func (r *Reconciler) ensureNewReplicaSet(ctx context.Context, s *scope) error {
 		if getErr := r.Client.Get(ctx, client.ObjectKeyFromObject(rs), existing); getErr != nil {
 			return fmt.Errorf("get replica set %s: %w", rs.Name, getErr)
 		}
-		if ref := metav1.GetControllerOf(existing); ref != nil && ref.UID == s.rollout.UID &&
-			equality.Semantic.DeepEqual(existing.Spec.Template, rs.Spec.Template) {
+		// Ours when this rollout controls it with the same pod template
+		// hash: a reconcile that created it before the cache had it. (Its
+		// template carries the API server's defaults, so it never equals
+		// the one built here; comparing them took our own ReplicaSet for
+		// someone else's and started a needless second one.)
+		if ref := metav1.GetControllerOf(existing); ref != nil && ref.UID == s.rollout.UID && hashOf(existing) == s.hash {
 			s.newRS = existing
 			return nil
 		}
