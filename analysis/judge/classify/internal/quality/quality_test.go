@@ -3,7 +3,6 @@ package quality
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -23,12 +22,8 @@ var known = map[string]map[int]float64{
 }
 
 // TestTargets runs the whole benchmark, as `make bench-judge` does, and
-// checks every target. It takes about half a minute, so it only runs when
-// RAMP_JUDGE_QUALITY is set.
+// checks every target (about half a minute on 2 cores).
 func TestTargets(t *testing.T) {
-	if os.Getenv("RAMP_JUDGE_QUALITY") == "" {
-		t.Skip("set RAMP_JUDGE_QUALITY=1 to run the judge quality benchmark")
-	}
 	rows := Run(Scenarios(), []int{20, 60}, 2000, 1, runtime.GOMAXPROCS(0), Ramp)
 	t.Log("\n" + Markdown(rows))
 	for _, r := range rows {
@@ -83,9 +78,6 @@ func TestSmoke(t *testing.T) {
 // documentation: trimming each series on its own before the rank test
 // makes it reject identical series more often than its level.
 func TestTrimmedRankTest(t *testing.T) {
-	if os.Getenv("RAMP_JUDGE_QUALITY") == "" {
-		t.Skip("set RAMP_JUDGE_QUALITY=1 to run the judge quality benchmark")
-	}
 	r := rand.New(rand.NewPCG(5, 5))
 	const trials, n = 40000, 20
 	rejected := map[float64]int{}
