@@ -2,11 +2,14 @@ package analysis
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"sync"
 	"time"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
@@ -14,29 +17,98 @@ import (
 
 // HTTPClient returns a client for a provider's requests: timeout bounds each
 // request, and cfg (may be nil) sets TLS, with certificate authorities read
-// from a Secret.
+// from a Secret. Clients with the same TLS settings share one transport, so
+// measurements reuse connections instead of leaving one open per
+// measurement.
 func HTTPClient(ctx context.Context, secrets SecretReader, cfg *rampv1alpha1.TLSConfig, timeout time.Duration) (*http.Client, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	var k transportID
+	var pem string
 	if cfg != nil {
-		tc := &tls.Config{
-			MinVersion:         tls.VersionTLS12,
-			ServerName:         cfg.ServerName,
-			InsecureSkipVerify: cfg.InsecureSkipVerify, //nolint:gosec // the user asked for it in tls.insecureSkipVerify
-		}
+		k = transportID{tls: true, serverName: cfg.ServerName, insecure: cfg.InsecureSkipVerify}
 		if cfg.CASecretRef != nil {
-			pem, err := secrets.SecretValue(ctx, *cfg.CASecretRef)
-			if err != nil {
+			var err error
+			if pem, err = secrets.SecretValue(ctx, *cfg.CASecretRef); err != nil {
 				return nil, fmt.Errorf("tls.caSecretRef: %w", err)
 			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM([]byte(pem)) {
+			if !x509.NewCertPool().AppendCertsFromPEM([]byte(pem)) {
 				return nil, fmt.Errorf("tls.caSecretRef: key %q of Secret %q holds no PEM certificate", cfg.CASecretRef.Key, cfg.CASecretRef.Name)
 			}
+			k.ca = sha256.Sum256([]byte(pem))
+		}
+	}
+	return &http.Client{Transport: transports.get(k, pem), Timeout: timeout}, nil
+}
+
+// maxTransports bounds the transports kept; the least recently used one
+// beyond it is closed.
+const maxTransports = 64
+
+// transportCache shares transports between measurements.
+type transportCache struct {
+	mu   sync.Mutex
+	byID map[transportID]*cachedTransport
+	tick uint64
+}
+
+// transportID is what makes two providers' transports differ: TLS
+// settings, and the certificate authorities by their PEM's hash.
+type transportID struct {
+	tls        bool
+	serverName string
+	insecure   bool
+	ca         [sha256.Size]byte
+}
+
+type cachedTransport struct {
+	transport *http.Transport
+	used      uint64
+}
+
+var transports = &transportCache{byID: map[transportID]*cachedTransport{}}
+
+// get returns the transport of id, making it when needed with the
+// certificate authorities of pem.
+func (c *transportCache) get(id transportID, pem string) *http.Transport {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tick++
+	if t, ok := c.byID[id]; ok {
+		t.used = c.tick
+		return t.transport
+	}
+	if len(c.byID) >= maxTransports {
+		var oldest transportID
+		var least uint64 = math.MaxUint64
+		for id, t := range c.byID {
+			if t.used < least {
+				oldest, least = id, t.used
+			}
+		}
+		c.byID[oldest].transport.CloseIdleConnections()
+		delete(c.byID, oldest)
+	}
+	t := newTransport(id, pem)
+	c.byID[id] = &cachedTransport{transport: t, used: c.tick}
+	return t
+}
+
+// newTransport makes the transport of k.
+func newTransport(k transportID, pem string) *http.Transport {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if k.tls {
+		tc := &tls.Config{
+			MinVersion:         tls.VersionTLS12,
+			ServerName:         k.serverName,
+			InsecureSkipVerify: k.insecure, //nolint:gosec // the user asked for it in tls.insecureSkipVerify
+		}
+		if pem != "" {
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM([]byte(pem))
 			tc.RootCAs = pool
 		}
 		transport.TLSClientConfig = tc
 	}
-	return &http.Client{Transport: transport, Timeout: timeout}, nil
+	return transport
 }
 
 // SetHeaders sets a provider's headers and authentication on req, reading

@@ -48,16 +48,35 @@ func countMeasurementError(provider string) {
 	metricErrors.WithLabelValues(provider).Inc()
 }
 
-// recordRunMetrics publishes a run's phase and its metrics' phases.
+// analysisPhases are the phases a run or metric series may carry.
+var analysisPhases = []rampv1alpha1.AnalysisPhase{
+	"", rampv1alpha1.AnalysisPhasePending, rampv1alpha1.AnalysisPhaseRunning, rampv1alpha1.AnalysisPhaseSuccessful,
+	rampv1alpha1.AnalysisPhaseFailed, rampv1alpha1.AnalysisPhaseError, rampv1alpha1.AnalysisPhaseInconclusive,
+}
+
+// recordRunMetrics publishes a run's phase and its metrics' phases. The
+// series of other phases are deleted by their exact labels: a partial
+// match would scan every run's series on each reconcile.
 func recordRunMetrics(run *rampv1alpha1.AnalysisRun) {
-	ids := prometheus.Labels{"namespace": run.Namespace, "name": run.Name}
-	metricRunPhase.DeletePartialMatch(ids)
-	metricRunPhase.WithLabelValues(run.Namespace, run.Name, string(run.Status.Phase)).Set(1)
-	metricMetricPhase.DeletePartialMatch(prometheus.Labels{"namespace": run.Namespace, "run": run.Name})
 	providers := map[string]string{}
 	for i := range run.Spec.Metrics {
 		providers[run.Spec.Metrics[i].Name] = analysis.ProviderName(&run.Spec.Metrics[i])
 	}
+	metricPhase := map[string]rampv1alpha1.AnalysisPhase{}
+	for _, res := range run.Status.MetricResults {
+		metricPhase[res.Name] = res.Phase
+	}
+	for _, phase := range analysisPhases {
+		if phase != run.Status.Phase {
+			metricRunPhase.DeleteLabelValues(run.Namespace, run.Name, string(phase))
+		}
+		for name, provider := range providers {
+			if p, ok := metricPhase[name]; !ok || p != phase {
+				metricMetricPhase.DeleteLabelValues(run.Namespace, run.Name, name, provider, string(phase))
+			}
+		}
+	}
+	metricRunPhase.WithLabelValues(run.Namespace, run.Name, string(run.Status.Phase)).Set(1)
 	for _, res := range run.Status.MetricResults {
 		metricMetricPhase.WithLabelValues(run.Namespace, run.Name, res.Name, providers[res.Name], string(res.Phase)).Set(1)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
@@ -39,6 +41,7 @@ import (
 	"github.com/rampdev/ramp/controllers/analysisrun"
 	profilectrl "github.com/rampdev/ramp/controllers/profile"
 	"github.com/rampdev/ramp/controllers/rollout"
+	"github.com/rampdev/ramp/internal/eventrec"
 	"github.com/rampdev/ramp/trafficrouting/routers"
 )
 
@@ -103,8 +106,8 @@ func DefaultOptions() Options {
 		MetricsBindAddress:     ":8080",
 		HealthProbeBindAddress: ":8081",
 		PprofBindAddress:       "0",
-		QPS:                    50,
-		Burst:                  100,
+		QPS:                    100,
+		Burst:                  200,
 	}
 }
 
@@ -162,6 +165,13 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
+	events, err := newEventRecorder(cfg, scheme)
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(events); err != nil {
+		return nil, fmt.Errorf("add event recorder: %w", err)
+	}
 	if err := addDashboard(mgr, cfg, opts); err != nil {
 		return nil, err
 	}
@@ -174,7 +184,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 
 	if err := (&rollout.Reconciler{
 		Client:    mgr.GetClient(),
-		Recorder:  mgr.GetEventRecorder("ramp-controller"),
+		Recorder:  events,
 		Clock:     clock.RealClock{},
 		Routers:   routers.All,
 		Namespace: opts.Namespace,
@@ -192,7 +202,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 	if err := (&analysisrun.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("ramp-controller"),
+		Recorder:  events,
 		Clock:     clock.RealClock{},
 		Providers: map[string]analysis.Provider{
 			"prometheus": prometheus.New(),
@@ -204,6 +214,18 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("set up AnalysisRun reconciler: %w", err)
 	}
 	return mgr, nil
+}
+
+// newEventRecorder returns the recorder of the controllers' Events. It has
+// a client of its own, so Events wait in its rate limiter, never in that
+// of the writes that move rollouts.
+func newEventRecorder(cfg *rest.Config, scheme *runtime.Scheme) (*eventrec.Recorder, error) {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("events client: %w", err)
+	}
+	host, _ := os.Hostname()
+	return eventrec.New(cs.EventsV1(), scheme, "ramp-controller", "ramp-controller-"+host), nil
 }
 
 // ctrlOptions maps opts to the options of controller-runtime's manager.
