@@ -479,10 +479,13 @@ func (r *Reconciler) promote(ctx context.Context, s *scope) error {
 		how = "at once (promote --full)"
 	}
 	s.event(eventNormal, reasonPromoted, "Promote", "Revision %s promoted %s: it is now the stable version", revisionLabel(s.newRS), how)
+	// The stable Service selects the new version before the old one
+	// drains: were the controller stopped between the two, the Service
+	// would otherwise select a version with no pods until it came back.
+	if err := r.reconcileServices(ctx, s); err != nil {
+		return err
+	}
 	if routed(s) {
-		if err := r.reconcileServices(ctx, s); err != nil {
-			return err
-		}
 		c := s.rollout.Spec.Strategy.Canary
 		if err := r.keepUntil(ctx, s, old, seconds(ptr.Deref(c.ScaleDownDelaySeconds, rampv1alpha1.DefaultScaleDownDelaySeconds))); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	clienttesting "k8s.io/client-go/testing"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -509,4 +510,44 @@ func BenchmarkReconcileWeightStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(writes)/float64(b.N), "writes/op")
 	b.ReportMetric(float64(reads)/float64(b.N), "reads/op")
+}
+
+// TestPromotionSwitchesServiceBeforeDraining promotes a canary without a
+// traffic router at 75% (3 canary pods, 1 stable pod of 4, maxUnavailable
+// 1): the reconcile that promotes it points the stable Service at the new
+// version before it scales the old one down, so that a controller stopped
+// between the two writes never leaves the Service selecting no pods.
+func TestPromotionSwitchesServiceBeforeDraining(t *testing.T) {
+	ro := fakeRollout(4, setWeight(75))
+	ro.Spec.Strategy.Canary.MaxUnavailable = ptr.To(intstr.FromInt32(1))
+	c := newFakeCluster(t, fakeScheme(t), ro, fakeService("web-stable"), fakeService("web-canary"))
+	c.drive("Healthy at nginx:1.25", healthyAt("nginx:1.25"))
+	old := c.rollout().Status.StableRS
+	c.setImage("nginx:1.26")
+	c.drive("75% of the pods on nginx:1.26", func(r *rampv1alpha1.Rollout) bool {
+		return r.Status.Canary.Weights != nil && r.Status.Canary.Weights.Canary.Weight == 75 && r.Status.StableRS == old
+	})
+	for range 10 {
+		c.calls.reset()
+		c.reconcile()
+		c.runReplicaSets()
+		if c.rollout().Status.StableRS != old {
+			break
+		}
+	}
+	if c.rollout().Status.StableRS == old {
+		t.Fatalf("not promoted after 10 reconciles: %s", c.rollout().Status.Message)
+	}
+	switched, drained := -1, -1
+	for i, w := range c.calls.written {
+		switch w {
+		case "patch Service web-stable":
+			switched = i
+		case "patch ReplicaSet " + fakeName + "-" + old:
+			drained = i
+		}
+	}
+	if switched < 0 || drained < 0 || switched > drained {
+		t.Errorf("writes of the promoting reconcile %v: want the stable Service's patch before the old ReplicaSet's scale-down", c.calls.written)
+	}
 }

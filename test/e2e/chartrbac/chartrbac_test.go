@@ -28,9 +28,9 @@ func TestClusterWideChartRBAC(t *testing.T) {
 	k8s := framework.Client(t)
 	const releaseNS, instance = "ramp-system", "chart"
 	framework.Create(t, k8s, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: releaseNS}})
-	objs := renderChart(t, releaseNS, "instanceID="+instance)
-	applyIdentity(t, k8s, objs)
-	proc, _ := startFromChart(t, objs, releaseNS, serviceAccountKubeconfig(t, k8s, releaseNS, "ramp-controller"))
+	objs := framework.RenderChart(t, releaseName, releaseNS, "instanceID="+instance)
+	framework.ApplyIdentity(t, k8s, objs)
+	proc, _ := startFromChart(t, objs, releaseNS, framework.ServiceAccountKubeconfig(t, k8s, releaseNS, "ramp-controller"))
 
 	ns := framework.Namespace(t, k8s)
 	ro := routedCanary(t, k8s, ns, "web", framework.SetWeight(50), analysisStep("error-rate", false))
@@ -100,14 +100,14 @@ func TestNamespacedChartRBAC(t *testing.T) {
 	t.Parallel()
 	k8s := framework.Client(t)
 	ns := framework.Namespace(t, k8s)
-	objs := renderChart(t, ns, "watchNamespace="+ns)
+	objs := framework.RenderChart(t, releaseName, ns, "watchNamespace="+ns)
 	for _, kind := range []string{"ClusterRole", "ClusterRoleBinding"} {
-		if n := len(rendered(objs, kind)); n != 0 {
+		if n := len(framework.Rendered(objs, kind)); n != 0 {
 			t.Fatalf("with watchNamespace the chart rendered %d %ss, want none", n, kind)
 		}
 	}
-	applyIdentity(t, k8s, objs)
-	proc, dashboard := startFromChart(t, objs, ns, serviceAccountKubeconfig(t, k8s, ns, "ramp-controller"))
+	framework.ApplyIdentity(t, k8s, objs)
+	proc, dashboard := startFromChart(t, objs, ns, framework.ServiceAccountKubeconfig(t, k8s, ns, "ramp-controller"))
 
 	api := framework.NewCanaryWithServices(t, k8s, ns, "api", "registry.example/api:1", 1, analysisStep("shared-checks", true))
 	framework.Create(t, k8s, api)

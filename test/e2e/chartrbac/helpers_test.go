@@ -2,26 +2,19 @@ package chartrbac
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
-	"github.com/rampdev/ramp/test/cluster"
 	"github.com/rampdev/ramp/test/e2e/framework"
-	"github.com/rampdev/ramp/test/helmbin"
 	"github.com/rampdev/ramp/test/prometheus"
 )
 
@@ -34,99 +27,13 @@ const releaseName = "ramp"
 
 var httpRouteKind = schema.GroupVersionKind{Group: "gateway.networking.k8s.io", Version: "v1", Kind: "HTTPRoute"}
 
-// renderChart renders charts/ramp as release ramp in namespace with the
-// --set values given, with the pinned helm.
-func renderChart(t *testing.T, namespace string, sets ...string) []*unstructured.Unstructured {
-	t.Helper()
-	root, err := cluster.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := helmbin.Template(root, t.TempDir(), releaseName, namespace, sets...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := framework.DecodeYAML([]byte(out))
-	if err != nil {
-		t.Fatalf("parse the rendered chart: %v", err)
-	}
-	return objs
-}
-
-// rendered returns the rendered objects of kind.
-func rendered(objs []*unstructured.Unstructured, kind string) []*unstructured.Unstructured {
-	var of []*unstructured.Unstructured
-	for _, o := range objs {
-		if o.GetKind() == kind {
-			of = append(of, o)
-		}
-	}
-	return of
-}
-
-// applyIdentity creates the rendered ServiceAccount and RBAC objects
-// (the Deployment, Services and the rest need an image and are left out),
-// and deletes the cluster-scoped ones when the test ends.
-func applyIdentity(t *testing.T, k8s client.Client, objs []*unstructured.Unstructured) {
-	t.Helper()
-	for _, kind := range []string{"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"} {
-		for _, o := range rendered(objs, kind) {
-			framework.Create(t, k8s, o)
-			if o.GetNamespace() == "" {
-				t.Cleanup(func() {
-					ctx, cancel := framework.APIContext()
-					defer cancel()
-					_ = k8s.Delete(ctx, o)
-				})
-			}
-		}
-	}
-}
-
-// serviceAccountKubeconfig writes a kubeconfig that authenticates as the
-// chart's ServiceAccount in namespace, with a token from the TokenRequest
-// API, and returns its path.
-func serviceAccountKubeconfig(t *testing.T, k8s client.Client, namespace, name string) string {
-	t.Helper()
-	ctx, cancel := framework.APIContext()
-	defer cancel()
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
-	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}
-	if err := k8s.SubResource("token").Create(ctx, sa, req); err != nil {
-		t.Fatalf("request a token of ServiceAccount %s/%s: %v", namespace, name, err)
-	}
-	admin := cluster.Current().RESTConfig()
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["plane"] = &clientcmdapi.Cluster{Server: admin.Host, CertificateAuthorityData: admin.CAData}
-	kc.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: req.Status.Token}
-	kc.Contexts[name] = &clientcmdapi.Context{Cluster: "plane", AuthInfo: name, Namespace: namespace}
-	kc.CurrentContext = name
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := clientcmd.WriteToFile(*kc, path); err != nil {
-		t.Fatalf("write kubeconfig: %v", err)
-	}
-	return path
-}
-
 // startFromChart runs ramp-controller with the arguments of the rendered
 // Deployment ($(POD_NAMESPACE) being namespace) and the kubeconfig given,
 // its endpoints moved to free loopback ports; it returns the process and
 // the dashboard's address.
 func startFromChart(t *testing.T, objs []*unstructured.Unstructured, namespace, kubeconfig string) (*framework.ControllerProcess, string) {
 	t.Helper()
-	deploys := rendered(objs, "Deployment")
-	if len(deploys) != 1 {
-		t.Fatalf("the chart rendered %d Deployments, want 1", len(deploys))
-	}
-	containers, _, _ := unstructured.NestedSlice(deploys[0].Object, "spec", "template", "spec", "containers")
-	if len(containers) == 0 {
-		t.Fatal("the chart's Deployment has no containers")
-	}
-	rawArgs, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
-	args := []string{"--kubeconfig", kubeconfig}
-	for _, a := range rawArgs {
-		args = append(args, strings.ReplaceAll(a, "$(POD_NAMESPACE)", namespace))
-	}
+	args := append([]string{"--kubeconfig", kubeconfig}, framework.ChartControllerArgs(t, objs, namespace)...)
 	dashboard := framework.FreeAddr(t)
 	args = append(args, "--metrics-bind-address=0", "--health-probe-bind-address=0",
 		"--dashboard-bind-address="+dashboard, "--log-format=text")

@@ -47,6 +47,18 @@ func WaitObject[T client.Object](t testing.TB, w client.WithWatch, key client.Ob
 	return got
 }
 
+// WaitUntil waits, as WaitFor does, until cond holds for the object named
+// key or ctx ends, and returns an error instead of failing the test, for
+// waits made outside the test's goroutine. The error holds what and the
+// last state seen.
+func WaitUntil[T client.Object](ctx context.Context, w client.WithWatch, key client.ObjectKey, obj T, what string, cond func(T) (bool, string)) error {
+	last, err := waitFor(ctx, w, key, obj, cond)
+	if err != nil {
+		return fmt.Errorf("waiting for %s (%s %s): %w; last state seen: %s", what, kindOf(w, obj), key, err, last)
+	}
+	return nil
+}
+
 func waitFor[T client.Object](ctx context.Context, w client.WithWatch, key client.ObjectKey, obj T, cond func(T) (bool, string)) (string, error) {
 	last := "not found"
 	list, err := listFor(w, obj)
