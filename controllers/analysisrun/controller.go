@@ -7,6 +7,7 @@ package analysisrun
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -133,6 +134,7 @@ func (r *Reconciler) measure(ctx context.Context, run *rampv1alpha1.AnalysisRun,
 	var args map[string]string
 	var argsErr error
 	argsRead := false
+	var scrub *analysis.Scrubber
 	for i := range run.Spec.Metrics {
 		m := &run.Spec.Metrics[i]
 		s, err := settingsOf(run, m)
@@ -170,9 +172,10 @@ func (r *Reconciler) measure(ctx context.Context, run *rampv1alpha1.AnalysisRun,
 		}
 		if !argsRead {
 			args, argsErr = analysis.ArgValues(ctx, run.Spec.Args, r.secretsFor(run))
+			scrub = analysis.SecretArgs(run.Spec.Args, args)
 			argsRead = true
 		}
-		r.takeMeasurement(ctx, run, m, s, res, args, argsErr, now)
+		r.takeMeasurement(ctx, run, m, s, res, measureArgs{values: args, err: argsErr, scrub: scrub}, now)
 		decide(m.Name, s, res, false)
 		if m := running(res); m != nil && m.ResumeAt != nil {
 			soon(m.ResumeAt.Time)
@@ -184,14 +187,26 @@ func (r *Reconciler) measure(ctx context.Context, run *rampv1alpha1.AnalysisRun,
 	return wake
 }
 
+// measureArgs are a run's argument values (or the error reading them) and
+// the scrubber of those that come from Secrets.
+type measureArgs struct {
+	values map[string]string
+	err    error
+	scrub  *analysis.Scrubber
+}
+
 // takeMeasurement starts a measurement, or checks the running one, and
-// records it when it is over.
+// records it when it is over. Whatever it records is scrubbed of the
+// values of Secret-backed arguments, which a provider or the server it
+// asks (echoing a URL or a header) may repeat in a message.
 func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.AnalysisRun, m *rampv1alpha1.Metric, s settings,
-	res *rampv1alpha1.MetricResult, args map[string]string, argsErr error, now time.Time) {
+	res *rampv1alpha1.MetricResult, margs measureArgs, now time.Time) {
 	providerName := analysis.ProviderName(m)
+	args, argsErr, scrub := margs.values, margs.err, margs.scrub
 	finish := func(phase rampv1alpha1.AnalysisPhase, value, message string, metadata map[string]string) {
+		scrub.ScrubMap(metadata)
 		record(res, rampv1alpha1.Measurement{
-			Phase: phase, Value: value, Message: message, Metadata: metadata,
+			Phase: phase, Value: scrub.Scrub(value), Message: scrub.Scrub(message), Metadata: metadata,
 			StartedAt: microTime(now), FinishedAt: microTime(r.now()),
 		}, s.retention)
 	}
@@ -233,8 +248,9 @@ func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.Anal
 	}
 	if out.Phase == rampv1alpha1.AnalysisPhaseRunning {
 		if req.Measurement == nil {
+			scrub.ScrubMap(out.Metadata)
 			start(res, rampv1alpha1.Measurement{
-				Phase: rampv1alpha1.AnalysisPhaseRunning, Value: out.Text, Message: out.Message, Metadata: out.Metadata,
+				Phase: rampv1alpha1.AnalysisPhaseRunning, Value: scrub.Scrub(out.Text), Message: scrub.Scrub(out.Message), Metadata: out.Metadata,
 				StartedAt: microTime(now), ResumeAt: microTime(now.Add(resumeEvery)),
 			}, s.retention)
 		} else {
@@ -249,8 +265,22 @@ func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.Anal
 	}
 	finish(phase, out.Text, msg, out.Metadata)
 	if out.Verdict != nil {
-		res.Verdict = out.Verdict
+		res.Verdict = scrubVerdict(scrub, out.Verdict)
 	}
+}
+
+// scrubVerdict returns v with secret values scrubbed from its texts
+// (queries among them).
+func scrubVerdict(scrub *analysis.Scrubber, v *rampv1alpha1.JudgeVerdict) *rampv1alpha1.JudgeVerdict {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var clean rampv1alpha1.JudgeVerdict
+	if err := json.Unmarshal([]byte(scrub.Scrub(string(raw))), &clean); err != nil {
+		return v
+	}
+	return &clean
 }
 
 func joinMessage(a, b string) string {

@@ -357,3 +357,32 @@ func TestMissingArgument(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 }
+
+// TestSecretArgumentScrubbed feeds a measurement error and a result that
+// repeat the value of an argument read from a Secret (as a server echoing
+// its URL would): the run records "[redacted]" in their place, in the
+// measurement, the metric's message and the run's message.
+func TestSecretArgumentScrubbed(t *testing.T) {
+	const secret = "tok-3f9a2c"
+	m := webMetric("rate")
+	m.SuccessCondition = "result < 1"
+	m.Count = ptr.To[int32](2)
+	m.Interval = "1s"
+	m.FailureLimit = ptr.To[int32](1)
+	s := rampv1alpha1.AnalysisRunSpec{Metrics: []rampv1alpha1.Metric{m}, Args: []rampv1alpha1.Argument{
+		{Name: "path", ValueFrom: &rampv1alpha1.ValueFrom{SecretKeyRef: &rampv1alpha1.SecretKeyRef{Name: "api", Key: "token"}}},
+	}}
+	h := newHarness(t, s,
+		errors.New("GET http://svc/?key="+secret+" answered 500: unknown key "+secret),
+		analysis.Result{Value: 2, Text: "2", Message: "echo " + secret, Metadata: map[string]string{"url": "http://svc/" + secret}})
+	h.r.Secrets = analysistest.Secrets{"api": {"token": secret}}
+	run := h.until(5)
+	raw := fmt.Sprintf("%+v", run.Status)
+	if strings.Contains(raw, secret) {
+		t.Fatalf("the Secret's value is in the run's status: %s", raw)
+	}
+	if !strings.Contains(run.Status.MetricResults[0].Measurements[0].Message, "unknown key [redacted]") ||
+		run.Status.MetricResults[0].Measurements[1].Metadata["url"] != "http://svc/[redacted]" {
+		t.Errorf("measurements %+v: want the value replaced by [redacted]", run.Status.MetricResults[0].Measurements)
+	}
+}
