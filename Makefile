@@ -78,11 +78,32 @@ verify: generate manifests fmt ## Regenerate and format, then fail if that chang
 ##@ Test
 
 .PHONY: test
-test: test-unit e2e ## Run the whole test suite (unit, then end-to-end).
+# make test runs each fuzz target briefly, beside its corpus run as a unit test.
+test: FUZZTIME = 3s
+test: test-unit fuzz e2e ## Run the whole test suite (unit, fuzz targets briefly, then end-to-end).
 
 .PHONY: test-unit
 test-unit: ## Run the unit tests (no control plane).
 	$(GO) test -timeout $(UNIT_TIMEOUT) $(GOTEST_FLAGS) $(UNIT_PKGS)
+
+# Each fuzz target runs for FUZZTIME. A new input the fuzzer finds is
+# shrunk for at most FUZZMINIMIZETIME (go's default, 60s, would spend a
+# short run on shrinking the first large manifest it finds).
+FUZZTIME ?= 10s
+FUZZMINIMIZETIME ?= 1s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target (func Fuzz... in the tests) for FUZZTIME (10s) each, one after another.
+	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$dir"/*_test.go 2>/dev/null); do \
+			echo "$$name ($$pkg)"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) -parallel 1 "$$pkg" || exit 1; \
+		done; \
+	done
+
+.PHONY: chaos
+chaos: testbin debs ## Run the long crash suite: 30 rollouts, 20 SIGKILLs, a new seed each run (RAMP_CHAOS_SEED repeats one); see docs/reliability.md.
+	RAMP_CHAOS=long $(GO) test -count=1 -timeout 60m -v -run 'TestControllerKilledDuringRollouts' ./test/e2e/crash/
 
 .PHONY: testbin
 testbin: ## Build the control-plane binaries into the cache (once per version).

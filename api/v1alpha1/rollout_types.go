@@ -236,6 +236,7 @@ type RolloutStatus struct {
 
 	// CurrentStepIndex is the index of the canary step being run; it equals
 	// the number of steps once all are done.
+	// +kubebuilder:validation:Minimum=0
 	// +optional
 	CurrentStepIndex *int32 `json:"currentStepIndex,omitempty"`
 

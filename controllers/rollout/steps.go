@@ -83,7 +83,9 @@ type stepChecks struct {
 // of st: currentStepIndex, pauseConditions and controllerPause.
 func advanceSteps(st *rampv1alpha1.RolloutStatus, steps []rampv1alpha1.CanaryStep, now time.Time, checks stepChecks) (stepOutcome, error) {
 	out := stepOutcome{pausedAt: -1, resumedAt: -1, now: now}
-	index := ptr.Deref(st.CurrentStepIndex, 0)
+	// The CRD lets a status patch set a negative currentStepIndex; start
+	// such a rollout from the first step instead of indexing out of steps.
+	index := max(ptr.Deref(st.CurrentStepIndex, 0), 0)
 	for int(index) < len(steps) {
 		step := steps[index]
 		out.weight = weightAt(steps, index)

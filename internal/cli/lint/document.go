@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -123,10 +124,29 @@ func (l *linter) loadObject(file string, node *yaml.Node) {
 type converter struct {
 	file     string
 	findings []Finding
+	// open are the lists and mappings being converted, outermost first:
+	// an alias to one of them is inside the node it names.
+	open []*yaml.Node
+	// values counts the values converted, aliases expanded.
+	values int
 }
+
+// maxValues bounds the values one object may expand to through aliases:
+// a few lines of aliases of aliases can stand for billions of values,
+// which would exhaust the memory. An object the API server stores (1.5
+// MiB at most) holds far fewer; kubectl refuses such a document too.
+const maxValues = 1 << 20
 
 // value converts node, at field path.
 func (c *converter) value(node *yaml.Node, path string) any {
+	c.values++
+	if c.values > maxValues {
+		if c.values == maxValues+1 {
+			c.findings = append(c.findings, Finding{File: c.file, Line: node.Line, Field: path,
+				Message: fmt.Sprintf("the aliases expand the object to more than %d values, more than the API server can store; kubectl refuses such a document (excessive aliasing): use fewer aliases", maxValues)})
+		}
+		return nil
+	}
 	switch node.Kind {
 	case yaml.DocumentNode:
 		if len(node.Content) == 0 {
@@ -134,14 +154,24 @@ func (c *converter) value(node *yaml.Node, path string) any {
 		}
 		return c.value(node.Content[0], path)
 	case yaml.AliasNode:
+		if slices.Contains(c.open, node.Alias) {
+			// Following it would never end.
+			c.findings = append(c.findings, Finding{File: c.file, Line: node.Line, Field: path,
+				Message: fmt.Sprintf("alias *%s is inside the node &%s it names, so the object would never end; kubectl cannot read it: remove the alias", node.Value, node.Value)})
+			return nil
+		}
 		return c.value(node.Alias, path)
 	case yaml.SequenceNode:
+		c.open = append(c.open, node)
+		defer func() { c.open = c.open[:len(c.open)-1] }()
 		out := make([]any, len(node.Content))
 		for i, item := range node.Content {
 			out[i] = c.value(item, path+"["+strconv.Itoa(i)+"]")
 		}
 		return out
 	case yaml.MappingNode:
+		c.open = append(c.open, node)
+		defer func() { c.open = c.open[:len(c.open)-1] }()
 		return c.mapping(node, path)
 	}
 	return scalar(node)
