@@ -56,6 +56,7 @@ type ProfileReference struct {
 	// Name of the profile.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	// +required
 	Name string `json:"name"`
 }
@@ -73,12 +74,14 @@ type ProfileReference struct {
 type CanaryStrategy struct {
 	// CanaryService is the Service that selects only the canary's pods. The
 	// controller sets its selector to the canary's pod template hash.
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	CanaryService string `json:"canaryService,omitempty"`
 
 	// StableService is the Service that selects only the stable pods. The
 	// controller sets its selector to the stable pod template hash.
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	StableService string `json:"stableService,omitempty"`
@@ -90,6 +93,7 @@ type CanaryStrategy struct {
 	// canary Services, and the baseline gets the same weight as the
 	// canary (what is left, when the canary has more than half) while it
 	// runs, and 0 otherwise. Needs baseline.
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	BaselineService string `json:"baselineService,omitempty"`
@@ -346,12 +350,14 @@ type PodTemplateMetadata struct {
 type BlueGreenStrategy struct {
 	// ActiveService is the Service that serves production traffic; the
 	// controller points it at the active version. Required.
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	ActiveService string `json:"activeService,omitempty"`
 
 	// PreviewService is a Service that selects the new version before it is
 	// promoted, for checks by people or analysis.
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	PreviewService string `json:"previewService,omitempty"`
@@ -449,6 +455,7 @@ type RolloutAnalysisBackground struct {
 // AnalysisTemplateRef names an AnalysisTemplate or ClusterAnalysisTemplate.
 type AnalysisTemplateRef struct {
 	// TemplateName is the name of the template.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +required

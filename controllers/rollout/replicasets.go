@@ -3,9 +3,11 @@ package rollout
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -221,6 +223,11 @@ func (r *Reconciler) ensureNewReplicaSet(ctx context.Context, s *scope) error {
 		return fmt.Errorf("replica set %s exists and is not this rollout's; collision count now %d",
 			rs.Name, *s.rollout.Status.CollisionCount)
 	}
+	if apierrors.IsInvalid(err) {
+		// The API server refuses what the spec makes: trying again would
+		// only be refused again, until the spec changes.
+		return stall(s, "spec.template: the API server refuses the ReplicaSet made from it: %s; fix spec.template", invalidCauses(err))
+	}
 	if err != nil {
 		return fmt.Errorf("create replica set %s: %w", rs.Name, err)
 	}
@@ -298,4 +305,18 @@ func (r *Reconciler) cleanupReplicaSets(ctx context.Context, s *scope) error {
 			"Deleted ReplicaSet %s (revision %s) beyond revisionHistoryLimit %d", rs.Name, rs.Annotations[rampv1alpha1.AnnotationRevision], limit)
 	}
 	return nil
+}
+
+// invalidCauses sums up the fields an Invalid error from the API server
+// names, or its message when it names none.
+func invalidCauses(err error) string {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || status.Status().Details == nil || len(status.Status().Details.Causes) == 0 {
+		return err.Error()
+	}
+	var parts []string
+	for _, c := range status.Status().Details.Causes {
+		parts = append(parts, fmt.Sprintf("%s: %s", c.Field, c.Message))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -471,6 +471,9 @@ func (b *bench) throughput(ctx context.Context, size int) (*Throughput, error) {
 	defer stop()
 	start := time.Now()
 	end := start.Add(b.cfg.Duration)
+	// An update waits behind the steps of all the others: allow a second
+	// per progressing Rollout beyond the usual bound.
+	settle := sampleTimeout + time.Duration(len(specs))*time.Second
 	var updates atomic.Int32
 	err = forEach(ctx, len(specs), len(specs), func(ctx context.Context, i int) error {
 		key := specs[i].key()
@@ -478,7 +481,7 @@ func (b *bench) throughput(ctx context.Context, size int) (*Throughput, error) {
 			if err := setImage(ctx, b.k8s, key, imageOf(rev)); err != nil {
 				return err
 			}
-			if err := waitSettled(ctx, tr, key, imageOf(rev), sampleTimeout); err != nil {
+			if err := waitSettled(ctx, tr, key, imageOf(rev), settle); err != nil {
 				return err
 			}
 			if time.Now().Before(end) {
