@@ -160,3 +160,23 @@ func TestSnippet(t *testing.T) {
 		}
 	}
 }
+
+// An answer larger than the cap is cut off, not read whole into memory.
+func TestMeasureAnswerTooLarge(t *testing.T) {
+	chunk := strings.Repeat(" ", 1<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"scalar","result":[1,"1"]},"padding":"`))
+		for range 50 {
+			if _, err := w.Write([]byte(chunk)); err != nil {
+				return
+			}
+		}
+		_, _ = w.Write([]byte(`"}`))
+	}))
+	defer srv.Close()
+	_, err := measure(t, promMetric(srv.URL), testSecrets(nil))
+	if err == nil || !strings.Contains(err.Error(), "larger than 16 MiB") {
+		t.Errorf("a 50 MB answer: error = %v, want it refused as larger than 16 MiB", err)
+	}
+}

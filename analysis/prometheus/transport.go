@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,8 +65,35 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		t.mu.Lock()
 		t.status = resp.Status
 		t.mu.Unlock()
+		resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxAnswerBytes}
 	}
 	return resp, err
+}
+
+// maxAnswerBytes bounds the answer read from Prometheus: a server gone wrong
+// (or a query matching far more series than meant) must not fill the
+// controller's memory.
+const maxAnswerBytes = 16 << 20
+
+// errAnswerTooLarge is the error of an answer beyond maxAnswerBytes.
+var errAnswerTooLarge = fmt.Errorf("the answer is larger than %d MiB, the most read; narrow the query", maxAnswerBytes>>20)
+
+// cappedBody fails the read of an answer past maxAnswerBytes.
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errAnswerTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // lastStatus is the status line of the last answer, or empty.
