@@ -39,8 +39,15 @@ type Reconciler struct {
 	Recorder recorder.EventRecorder
 	// Clock tells the time; tests replace it.
 	Clock clock.PassiveClock
-	// MaxConcurrent is how many runs are measured at once. Default 10.
+	// MaxConcurrent is how many runs are reconciled at once. Default 10.
 	MaxConcurrent int
+	// Async takes each measurement in a goroutine of its own, so that a
+	// provider waiting for its timeout holds no worker (see flights); the
+	// run is reconciled again when the measurement returns. Without it,
+	// measurements are taken in the reconcile (tests).
+	Async bool
+
+	flights *flights
 }
 
 // +kubebuilder:rbac:groups=ramp.dev,resources=analysisruns,verbs=get;list;watch;update;patch
@@ -62,12 +69,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, run); err != nil {
 		if apierrors.IsNotFound(err) {
 			forgetRunMetrics(req.NamespacedName)
+			if r.flights != nil {
+				r.flights.stop(req.NamespacedName, "")
+			}
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get analysis run: %w", err)
 	}
 	if !run.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
+	}
+	if r.Async && r.flights == nil {
+		r.flights = newFlights()
 	}
 	before := run.DeepCopy()
 	now := r.now()
@@ -77,6 +90,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if st.Phase.Completed() && st.CompletedAt == nil {
 		st.CompletedAt = metaTime(now)
 		r.stopAll(ctx, run)
+		if r.flights != nil {
+			r.flights.stop(req.NamespacedName, run.UID)
+		}
 	}
 	setRunConditions(run)
 	recordRunMetrics(run)
@@ -175,7 +191,12 @@ func (r *Reconciler) measure(ctx context.Context, run *rampv1alpha1.AnalysisRun,
 			scrub = analysis.SecretArgs(run.Spec.Args, args)
 			argsRead = true
 		}
-		r.takeMeasurement(ctx, run, m, s, res, measureArgs{values: args, err: argsErr, scrub: scrub}, now)
+		if deadline, pending := r.takeMeasurement(ctx, run, m, s, res, measureArgs{values: args, err: argsErr, scrub: scrub}, now); pending {
+			// Queued again when the measurement returns; the deadline is
+			// only a safety net.
+			soon(deadline)
+			continue
+		}
 		decide(m.Name, s, res, false)
 		if m := running(res); m != nil && m.ResumeAt != nil {
 			soon(m.ResumeAt.Time)
@@ -198,9 +219,11 @@ type measureArgs struct {
 // takeMeasurement starts a measurement, or checks the running one, and
 // records it when it is over. Whatever it records is scrubbed of the
 // values of Secret-backed arguments, which a provider or the server it
-// asks (echoing a URL or a header) may repeat in a message.
+// asks (echoing a URL or a header) may repeat in a message. pending is
+// true while an Async measurement is under way (nothing is recorded yet),
+// with the time by which it will have returned.
 func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.AnalysisRun, m *rampv1alpha1.Metric, s settings,
-	res *rampv1alpha1.MetricResult, margs measureArgs, now time.Time) {
+	res *rampv1alpha1.MetricResult, margs measureArgs, now time.Time) (deadline time.Time, pending bool) {
 	providerName := analysis.ProviderName(m)
 	args, argsErr, scrub := margs.values, margs.err, margs.scrub
 	finish := func(phase rampv1alpha1.AnalysisPhase, value, message string, metadata map[string]string) {
@@ -230,17 +253,37 @@ func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.Anal
 	defer cancel()
 	began := time.Now()
 	var out analysis.Result
-	if req.Measurement != nil {
+	var took time.Duration
+	switch {
+	case req.Measurement != nil:
+		// Checking a running measurement (a Job's state) is quick.
 		resumer, ok := provider.(analysis.Resumer)
 		if !ok {
 			finish(rampv1alpha1.AnalysisPhaseError, "", "the measurement was left running by a provider that cannot resume it", nil)
 			return
 		}
 		out, err = resumer.Check(mctx, req)
-	} else {
+		took = time.Since(began)
+	case r.Async:
+		key := keyOf(run, m.Name)
+		fl, ok := r.flights.take(key)
+		if !ok {
+			async := req
+			async.Run = run.DeepCopy() // the reconcile goes on changing run
+			fl = r.flights.start(key, now, measureTimeout, func(ctx context.Context) (analysis.Result, error) {
+				return provider.Measure(ctx, async)
+			})
+		}
+		if !fl.done {
+			return fl.started.Add(measureTimeout + time.Second), true
+		}
+		out, err, took = fl.out, fl.err, fl.took
+		now = fl.started // the measurement began when the flight did
+	default:
 		out, err = provider.Measure(mctx, req)
+		took = time.Since(began)
 	}
-	observeMeasurement(providerName, time.Since(began))
+	observeMeasurement(providerName, took)
 	if err != nil {
 		countMeasurementError(providerName)
 		finish(rampv1alpha1.AnalysisPhaseError, "", err.Error(), out.Metadata)
@@ -267,6 +310,7 @@ func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.Anal
 	if out.Verdict != nil {
 		res.Verdict = scrubVerdict(scrub, out.Verdict)
 	}
+	return time.Time{}, false
 }
 
 // scrubVerdict returns v with secret values scrubbed from its texts

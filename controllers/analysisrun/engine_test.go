@@ -386,3 +386,55 @@ func TestSecretArgumentScrubbed(t *testing.T) {
 		t.Errorf("measurements %+v: want the value replaced by [redacted]", run.Status.MetricResults[0].Measurements)
 	}
 }
+
+// blocking is a provider whose measurement waits until released.
+type blocking struct{ release chan struct{} }
+
+func (p *blocking) Measure(ctx context.Context, _ analysis.Request) (analysis.Result, error) {
+	select {
+	case <-p.release:
+		return analysis.Result{Value: 0, Text: "0"}, nil
+	case <-ctx.Done():
+		return analysis.Result{}, ctx.Err()
+	}
+}
+
+// TestAsyncMeasurementHoldsNoWorker: with Async, a reconcile whose
+// measurement hangs returns at once without recording anything, asking to
+// come back only at the measurement's deadline; when the measurement
+// returns, the run is queued again and the next reconcile records it.
+func TestAsyncMeasurementHoldsNoWorker(t *testing.T) {
+	m := webMetric("rate")
+	m.SuccessCondition = "result < 1"
+	h := newHarness(t, spec(m))
+	p := &blocking{release: make(chan struct{})}
+	h.r.Providers["web"] = p
+	h.r.Async = true
+
+	began := time.Now()
+	wait := h.reconcile()
+	if elapsed := time.Since(began); elapsed > time.Second {
+		t.Fatalf("the reconcile waited %s for the measurement", elapsed)
+	}
+	if wait < measureTimeout {
+		t.Errorf("asked to come back in %s while the measurement is under way, want its deadline (%s): no polling", wait, measureTimeout)
+	}
+	if res := h.run().Status.MetricResults; len(res) > 0 && len(res[0].Measurements) > 0 {
+		t.Fatalf("a measurement under way was recorded: %+v", res[0].Measurements)
+	}
+	h.reconcile() // again while under way: no second measurement starts
+	close(p.release)
+	select {
+	case ev := <-h.r.flights.events:
+		if ev.Object.GetName() != h.key.Name {
+			t.Errorf("queued %s, want the run %s", ev.Object.GetName(), h.key.Name)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run was not queued when its measurement returned")
+	}
+	h.reconcile()
+	run := h.run()
+	if run.Status.Phase != rampv1alpha1.AnalysisPhaseSuccessful || run.Status.MetricResults[0].Count != 1 {
+		t.Fatalf("after the measurement returned: %+v", run.Status)
+	}
+}

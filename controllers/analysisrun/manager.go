@@ -4,21 +4,29 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 )
 
 // SetupWithManager registers the reconciler and its watches: AnalysisRuns,
-// and the Jobs they own, so a Job that ends is judged at once.
+// the Jobs they own, so a Job that ends is judged at once, and with Async
+// the measurements that return.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	workers := r.MaxConcurrent
 	if workers <= 0 {
 		workers = 10
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("analysisrun").
 		For(&rampv1alpha1.AnalysisRun{}).
 		Owns(&batchv1.Job{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
-		Complete(r)
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers})
+	if r.Async {
+		// A run is queued again when one of its measurements returns.
+		r.flights = newFlights()
+		b = b.WatchesRawSource(source.Channel(r.flights.events, &handler.EnqueueRequestForObject{}))
+	}
+	return b.Complete(r)
 }
