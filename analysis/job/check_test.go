@@ -3,12 +3,15 @@ package job
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
@@ -150,4 +153,32 @@ func jobNames(jobs []batchv1.Job) []string {
 		names = append(names, j.Name)
 	}
 	return names
+}
+
+// A Job gets a deadline when its spec sets none, and a Job still running
+// a minute past its deadline (the Job controller did not fail it) ends the
+// measurement with an error that says so.
+func TestJobDeadline(t *testing.T) {
+	c := newClient(t, nil)
+	p := New(c)
+	if _, err := p.Measure(context.Background(), analysis.Request{Run: newRun("web"), Metric: newMetric("smoke", nil)}); err != nil {
+		t.Fatal(err)
+	}
+	j := getJob(t, c, "web-smoke-1")
+	if d := ptr.Deref(j.Spec.ActiveDeadlineSeconds, 0); d != DefaultDeadlineSeconds {
+		t.Fatalf("activeDeadlineSeconds %d, want the default %d", d, DefaultDeadlineSeconds)
+	}
+	started := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	req := analysis.Request{Run: newRun("web"), Metric: newMetric("smoke", nil), Measurement: &rampv1alpha1.Measurement{
+		Phase: rampv1alpha1.AnalysisPhaseRunning, StartedAt: ptr.To(metav1.NewMicroTime(started)), Metadata: map[string]string{"job": "web-smoke-1"},
+	}}
+	p.now = func() time.Time { return started.Add(10*time.Minute + 30*time.Second) }
+	if res, err := p.Check(context.Background(), req); err != nil || res.Phase != rampv1alpha1.AnalysisPhaseRunning {
+		t.Fatalf("30 s past the deadline: %v, %v; want still running, for the Job controller to fail it", res, err)
+	}
+	p.now = func() time.Time { return started.Add(11*time.Minute + time.Second) }
+	_, err := p.Check(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), "did not finish within its activeDeadlineSeconds (600s)") {
+		t.Fatalf("a minute past the deadline: %v, want an error naming the deadline", err)
+	}
 }

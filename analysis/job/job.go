@@ -14,11 +14,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rampdev/ramp/analysis"
@@ -41,6 +43,8 @@ const MetadataJob = "job"
 // Provider runs a Job per measurement. It implements analysis.Resumer.
 type Provider struct {
 	client client.Client
+	// now tells the time; tests replace it.
+	now func() time.Time
 }
 
 var _ analysis.Resumer = (*Provider)(nil)
@@ -48,7 +52,7 @@ var _ analysis.Resumer = (*Provider)(nil)
 // New returns a Provider that creates, reads and deletes Jobs with c. Reads
 // may come from a cache.
 func New(c client.Client) *Provider {
-	return &Provider{client: c}
+	return &Provider{client: c, now: time.Now}
 }
 
 // Measure creates the Job of the next measurement of req.Metric and returns
@@ -90,6 +94,10 @@ func (p *Provider) Measure(ctx context.Context, req analysis.Request) (analysis.
 	}
 	job.Labels[LabelAnalysisRun] = labelValue(run.Name)
 	job.Labels[LabelMetric] = labelValue(req.Metric.Name)
+	if job.Spec.ActiveDeadlineSeconds == nil {
+		// A Job that never finishes must not hold the analysis forever.
+		job.Spec.ActiveDeadlineSeconds = ptr.To[int64](DefaultDeadlineSeconds)
+	}
 
 	err := p.client.Create(ctx, job)
 	if apierrors.IsAlreadyExists(err) {
@@ -153,8 +161,26 @@ func (p *Provider) Check(ctx context.Context, req analysis.Request) (analysis.Re
 			Metadata: map[string]string{MetadataJob: name},
 		}, nil
 	}
+	// The Job controller fails a Job past its activeDeadlineSeconds; should
+	// it not (it is not running, say), the measurement ends here a minute
+	// later all the same.
+	if deadline := job.Spec.ActiveDeadlineSeconds; deadline != nil && req.Measurement.StartedAt != nil {
+		limit := time.Duration(*deadline)*time.Second + deadlineGrace
+		if p.now().Sub(req.Measurement.StartedAt.Time) > limit {
+			return analysis.Result{Metadata: map[string]string{MetadataJob: name}},
+				fmt.Errorf("job %s did not finish within its activeDeadlineSeconds (%ds) and was not failed by the Job controller", name, *deadline)
+		}
+	}
 	return running(name), nil
 }
+
+// DefaultDeadlineSeconds is the activeDeadlineSeconds given to a Job whose
+// spec sets none: 10 minutes.
+const DefaultDeadlineSeconds = 600
+
+// deadlineGrace is how long past its deadline a Job still counts as
+// running, for the Job controller to fail it.
+const deadlineGrace = time.Minute
 
 // Stop deletes the Job of req.Measurement and, in the background, its pods.
 // A Job already gone is no error.

@@ -123,7 +123,9 @@ type JobMetric struct {
 	// +optional
 	Metadata *PodTemplateMetadata `json:"metadata,omitempty"`
 
-	// Spec of the Job.
+	// Spec of the Job. Without activeDeadlineSeconds the Job gets 600 (10
+	// minutes), so that a Job that never finishes fails the measurement
+	// instead of holding the analysis.
 	// +required
 	Spec batchv1.JobSpec `json:"spec"`
 }

@@ -9,11 +9,14 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/test/cluster"
 	"github.com/rampdev/ramp/test/e2e/framework"
 )
 
@@ -119,6 +122,14 @@ func TestProviderOutages(t *testing.T) {
 			URL: silentListener(t) + "/health", TimeoutSeconds: ptr.To[int32](hangSeconds),
 		}}, want: fmt.Sprintf("within %ds", hangSeconds), hangs: true},
 	}
+	// A Job whose pod runs and never finishes, ended by its deadline.
+	outages = append(outages, outage{name: "job-never-finishes", provider: rampv1alpha1.MetricProvider{Job: &rampv1alpha1.JobMetric{
+		Spec: batchv1.JobSpec{BackoffLimit: ptr.To[int32](0), ActiveDeadlineSeconds: ptr.To[int64](5), Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{cluster.StageAnnotation: cluster.StageNeverReady}},
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+				Containers: []corev1.Container{{Name: "smoke", Image: "registry.example/smoke-test:1"}}},
+		}},
+	}}, want: "DeadlineExceeded"})
 	// More hanging Prometheus endpoints than the controller has workers (10).
 	silent := silentListener(t)
 	for i := range 11 {
