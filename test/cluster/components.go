@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -110,10 +111,7 @@ func (c *Cluster) startComponents(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(c.pki.caPEM)
-	apiClient := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	if err := c.waitHealthy(ctx, apiServer, httpCheck(apiClient, c.apiServerURL()+"/readyz", c.pki.adminToken, "ok")); err != nil {
+	if err := c.waitHealthy(ctx, apiServer, c.apiServerReady()); err != nil {
 		return err
 	}
 
@@ -331,4 +329,56 @@ func (c *Cluster) waitDefaultServiceAccount(ctx context.Context) error {
 			err, c.logTail(binKubeControllerManager, 30))
 	}
 	return nil
+}
+
+// RestartAPIServer stops kube-apiserver (SIGTERM, then SIGKILL after the
+// grace period), keeps it down for down, starts it again with the same
+// flags and returns once it is ready. Its earlier log is kept beside the
+// new one (kube-apiserver.log.1, .2, ...). Clients see their connections
+// fail while it is down, as in an API server upgrade or crash.
+func (c *Cluster) RestartAPIServer(ctx context.Context, down time.Duration) error {
+	c.mu.Lock()
+	idx := -1
+	var old *process
+	for i, p := range c.procs {
+		if p.name == binKubeAPIServer {
+			idx, old = i, p
+		}
+	}
+	c.mu.Unlock()
+	if old == nil {
+		return errors.New("no kube-apiserver to restart")
+	}
+	old.Stop(stopGrace)
+	for n := 1; ; n++ {
+		kept := fmt.Sprintf("%s.%d", old.logPath, n)
+		if _, err := os.Stat(kept); errors.Is(err, os.ErrNotExist) {
+			if err := os.Rename(old.logPath, kept); err != nil {
+				return fmt.Errorf("keep the kube-apiserver log: %w", err)
+			}
+			break
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(down):
+	}
+	p, err := startProcess(c.launcher, binKubeAPIServer, filepath.Join(c.binDir, binKubeAPIServer),
+		append(c.apiServerArgs(), c.opts.ExtraKubeAPIServerFlags...), os.Environ(), c.dir, old.logPath, c.opts.LogWriter)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.procs[idx] = p
+	c.mu.Unlock()
+	return c.waitHealthy(ctx, p, c.apiServerReady())
+}
+
+// apiServerReady checks kube-apiserver's /readyz as the admin.
+func (c *Cluster) apiServerReady() func(context.Context) error {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(c.pki.caPEM)
+	apiClient := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return httpCheck(apiClient, c.apiServerURL()+"/readyz", c.pki.adminToken, "ok")
 }
