@@ -314,11 +314,12 @@ func dropPodTemplateAnnotation(obj any) (any, error) {
 	return obj, err
 }
 
-// slimPod strips managed fields and most of the spec from cached pods:
-// the controller reads their labels, annotations, owners, times and
-// status, and the dashboard their status and the number and names of
-// their containers; the rest of the spec (environment, volumes, probes,
-// resources) would be most of a pod's memory. The controller only patches
+// slimPod strips managed fields, most of the spec and much of the status
+// from cached pods: the controller reads their labels, annotations,
+// owners, times and readiness, and the dashboard their state and the
+// number and names of their containers; the rest (environment, volumes,
+// probes, resources, addresses, image IDs) would be most of a pod's
+// memory. The controller only patches
 // pods, so nothing stripped is ever written back.
 func slimPod(obj any) (any, error) {
 	obj, err := cache.TransformStripManagedFields()(obj)
@@ -334,7 +335,43 @@ func slimPod(obj any) (any, error) {
 		slim.Containers = append(slim.Containers, corev1.Container{Name: c.Name, Image: c.Image})
 	}
 	pod.Spec = slim
+	pod.Status = slimPodStatus(pod.Status)
 	return pod, nil
+}
+
+// slimPodStatus keeps what the controller and the dashboard read of a
+// pod's status: its phase and reason, the Ready condition, and each
+// container's name, readiness, restart count and state (without times and
+// IDs). Addresses, images and the other conditions go.
+func slimPodStatus(st corev1.PodStatus) corev1.PodStatus {
+	slim := corev1.PodStatus{Phase: st.Phase, Reason: st.Reason, Message: st.Message}
+	for _, c := range st.Conditions {
+		if c.Type == corev1.PodReady {
+			slim.Conditions = []corev1.PodCondition{{Type: c.Type, Status: c.Status, LastTransitionTime: c.LastTransitionTime}}
+		}
+	}
+	slim.InitContainerStatuses = slimContainerStatuses(st.InitContainerStatuses)
+	slim.ContainerStatuses = slimContainerStatuses(st.ContainerStatuses)
+	return slim
+}
+
+func slimContainerStatuses(in []corev1.ContainerStatus) []corev1.ContainerStatus {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]corev1.ContainerStatus, len(in))
+	for i, c := range in {
+		out[i] = corev1.ContainerStatus{Name: c.Name, Ready: c.Ready, RestartCount: c.RestartCount}
+		switch {
+		case c.State.Waiting != nil:
+			out[i].State.Waiting = &corev1.ContainerStateWaiting{Reason: c.State.Waiting.Reason}
+		case c.State.Terminated != nil:
+			out[i].State.Terminated = &corev1.ContainerStateTerminated{Reason: c.State.Terminated.Reason, ExitCode: c.State.Terminated.ExitCode}
+		case c.State.Running != nil:
+			out[i].State.Running = &corev1.ContainerStateRunning{}
+		}
+	}
+	return out
 }
 
 // InstanceSelector selects the objects a controller with this instance ID

@@ -91,8 +91,13 @@ func TestSlimPod(t *testing.T) {
 				ReadinessProbe: &corev1.Probe{}}},
 			Volumes: []corev1.Volume{{Name: "data"}},
 		},
-		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
-			ContainerStatuses: []corev1.ContainerStatus{{Name: "web", Ready: true, RestartCount: 2}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, HostIP: "10.0.0.1", PodIP: "10.1.0.7", QOSClass: corev1.PodQOSBestEffort,
+			Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}, {Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+			InitContainerStatuses: []corev1.ContainerStatus{{Name: "init", Image: "busybox", ImageID: "sha256:1",
+				State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed", ContainerID: "c1"}}}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "web", Ready: true, RestartCount: 2, Image: "nginx", ImageID: "sha256:2",
+				ContainerID: "c2", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}},
+				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 137, Reason: "OOMKilled"}}}}},
 	}
 	out, err := slimPod(pod.DeepCopy())
 	if err != nil {
@@ -104,6 +109,12 @@ func TestSlimPod(t *testing.T) {
 	want.Spec = corev1.PodSpec{NodeName: "node-1",
 		InitContainers: []corev1.Container{{Name: "init", Image: "busybox"}},
 		Containers:     []corev1.Container{{Name: "web", Image: "nginx"}}}
+	want.Status = corev1.PodStatus{Phase: corev1.PodRunning,
+		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+		InitContainerStatuses: []corev1.ContainerStatus{{Name: "init",
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed"}}}},
+		ContainerStatuses: []corev1.ContainerStatus{{Name: "web", Ready: true, RestartCount: 2,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}}
 	if !equality.Semantic.DeepEqual(got, want) {
 		t.Errorf("slimPod kept\n%+v\nwant\n%+v", got, want)
 	}

@@ -438,8 +438,8 @@ func (b *bench) abort(ctx context.Context, size int) (*Abort, error) {
 }
 
 // throughput keeps routed Rollouts with setWeight steps 10 to 90 going
-// through updates for Duration and counts the steps they complete in that
-// window.
+// through updates for Duration, and counts the steps they complete from
+// the first update until each has finished the last one it was given.
 func (b *bench) throughput(ctx context.Context, size int) (*Throughput, error) {
 	if b.cfg.Progressing == 0 {
 		return nil, nil
@@ -490,15 +490,19 @@ func (b *bench) throughput(ctx context.Context, size int) (*Throughput, error) {
 		}
 		return nil
 	})
+	// The window runs until every Rollout has finished the update it was
+	// given last: with many Rollouts progressing at once, the controller
+	// works through their steps long after the last update is given.
+	finish := time.Now()
 	mu.Lock()
 	steps := 0
 	for _, at := range done {
-		if !at.Before(start) && !at.After(end) {
+		if !at.Before(start) && !at.After(finish) {
 			steps++
 		}
 	}
 	mu.Unlock()
-	secs := end.Sub(start).Seconds()
+	secs := finish.Sub(start).Seconds()
 	return &Throughput{Rollouts: len(specs), Seconds: round(secs), Steps: steps, Updates: int(updates.Load()),
 		StepsPerSec: round(float64(steps) / secs)}, err
 }

@@ -5,6 +5,9 @@
 // Rollout is updated beside them: each is refused at admission with a
 // message naming the field, or stalls with a message saying what to fix,
 // and the Rollout beside them finishes its update untouched.
+//
+// The package's controller runs with the chart's ClusterRole
+// (framework.StartSharedControllerWithChartRole).
 package badinput
 
 import (
@@ -15,5 +18,5 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	cluster.RunTestMain(m, cluster.Options{}, framework.StartSharedController)
+	cluster.RunTestMain(m, cluster.Options{}, framework.StartSharedControllerWithChartRole)
 }

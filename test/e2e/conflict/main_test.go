@@ -5,6 +5,9 @@
 // update may be lost, every change to a field the controller manages must
 // be corrected and reported, and the controller's writes must stay bounded
 // by the other client's (no hot loop).
+//
+// The package's controller runs with the chart's ClusterRole
+// (framework.StartSharedControllerWithChartRole).
 package conflict
 
 import (
@@ -15,5 +18,5 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	cluster.RunTestMain(m, cluster.Options{}, framework.StartSharedController)
+	cluster.RunTestMain(m, cluster.Options{}, framework.StartSharedControllerWithChartRole)
 }
