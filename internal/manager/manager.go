@@ -106,8 +106,8 @@ func DefaultOptions() Options {
 		MetricsBindAddress:     ":8080",
 		HealthProbeBindAddress: ":8081",
 		PprofBindAddress:       "0",
-		QPS:                    100,
-		Burst:                  200,
+		QPS:                    200,
+		Burst:                  400,
 	}
 }
 
@@ -218,9 +218,12 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 }
 
 // newEventRecorder returns the recorder of the controllers' Events. It has
-// a client of its own, so Events wait in its rate limiter, never in that
-// of the writes that move rollouts.
+// a client of its own, without a client-side rate limit: its two writers,
+// one request each at a time, bound the rate, its queue bounds the memory,
+// and Events never wait behind, or hold up, the writes that move rollouts.
 func newEventRecorder(cfg *rest.Config, scheme *runtime.Scheme) (*eventrec.Recorder, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS = -1
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("events client: %w", err)
