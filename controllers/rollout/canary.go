@@ -225,12 +225,20 @@ func canaryPlan(s *scope, weight int32) []planEntry {
 	return withOthers(s, planEntry{rs: s.newRS, target: canary}, planEntry{rs: s.stableRS, target: stable})
 }
 
-// scaleTargets turns a plan into the planner's input.
+// scaleTargets turns a plan into the planner's input. A ReplicaSet whose
+// status is older than its spec (the ReplicaSet controller has not seen
+// the last scale yet) counts no available pod: its count may still include
+// pods a scale-down is taking away, and scaling another version down on
+// the strength of it could leave fewer pods than maxUnavailable allows.
 func scaleTargets(plan []planEntry) []scaleTarget {
 	out := make([]scaleTarget, len(plan))
 	for i, e := range plan {
 		cur := ptr.Deref(e.rs.Spec.Replicas, 0)
-		out[i] = scaleTarget{current: cur, available: min(e.rs.Status.AvailableReplicas, cur), target: e.target}
+		available := min(e.rs.Status.AvailableReplicas, cur)
+		if e.rs.Status.ObservedGeneration < e.rs.Generation {
+			available = 0
+		}
+		out[i] = scaleTarget{current: cur, available: available, target: e.target}
 	}
 	return out
 }

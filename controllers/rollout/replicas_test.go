@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 )
@@ -260,4 +262,30 @@ func FuzzPlanScale(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A ReplicaSet whose status predates its spec counts no available pod:
+// the planner cannot scale another version down on the strength of pods a
+// scale-down may be taking away.
+func TestScaleTargetsStaleStatus(t *testing.T) {
+	rs := func(gen, observed int64) *appsv1.ReplicaSet {
+		return &appsv1.ReplicaSet{
+			ObjectMeta: metav1.ObjectMeta{Generation: gen},
+			Spec:       appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](2)},
+			Status:     appsv1.ReplicaSetStatus{ObservedGeneration: observed, AvailableReplicas: 2},
+		}
+	}
+	got := scaleTargets([]planEntry{{rs: rs(3, 3), target: 2}, {rs: rs(4, 3), target: 0}})
+	if got[0].available != 2 || got[1].available != 0 {
+		t.Errorf("available %d and %d, want 2 (status current) and 0 (status older than the spec)", got[0].available, got[1].available)
+	}
+	// The stable version back at 2 pods by a spec the ReplicaSet controller
+	// has not seen, and a canary with 1 available pod: the canary's pod
+	// stays until the stable one's count is known (maxUnavailable 0).
+	next := planScale(scaleTargets([]planEntry{{rs: rs(5, 4), target: 2}, {rs: &appsv1.ReplicaSet{
+		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](1)}, Status: appsv1.ReplicaSetStatus{AvailableReplicas: 1},
+	}, target: 0}}), 2, 1, 0)
+	if next[1] != 1 {
+		t.Errorf("the canary was scaled to %d on a stale stable count, want it kept at 1", next[1])
+	}
 }
