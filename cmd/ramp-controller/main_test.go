@@ -21,8 +21,8 @@ func TestParseFlagsDefaults(t *testing.T) {
 	if m.PprofBindAddress != "0" {
 		t.Errorf("pprof address = %q; want 0 (off)", m.PprofBindAddress)
 	}
-	if m.QPS != 50 || m.Burst != 100 {
-		t.Errorf("qps/burst = %v/%v; want 50/100", m.QPS, m.Burst)
+	if m.QPS != 200 || m.Burst != 400 {
+		t.Errorf("qps/burst = %v/%v; want 200/400", m.QPS, m.Burst)
 	}
 	if m.Namespace != "" || m.InstanceID != "" {
 		t.Errorf("namespace/instance = %q/%q; want empty", m.Namespace, m.InstanceID)
