@@ -42,10 +42,17 @@ func (s *Scrubber) Add(v string) {
 		forms = append(forms, string(quoted[1:len(quoted)-1]))
 	}
 	for _, f := range forms {
-		if !slices.Contains(s.values, f) {
-			s.values = append(s.values, f)
-		}
+		s.AddForm(f)
 	}
+}
+
+// AddForm remembers one exact text to replace, such as a secret value as
+// a provider's answers write it.
+func (s *Scrubber) AddForm(form string) {
+	if form == "" || slices.Contains(s.values, form) {
+		return
+	}
+	s.values = append(s.values, form)
 	// Longer forms first, so that a value holding another is replaced whole.
 	slices.SortFunc(s.values, func(a, b string) int { return len(b) - len(a) })
 }

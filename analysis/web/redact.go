@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,7 +20,7 @@ import (
 const ellipsis = "…"
 
 // redacted replaces secret values found in texts.
-const redacted = "[redacted]"
+const redacted = analysis.Redacted
 
 // errNoSecrets is returned when a Secret is needed but the request has no
 // way to read one.
@@ -108,7 +107,7 @@ func (e *quietError) Unwrap() error { return e.err }
 // read, so that they can be scrubbed from anything shown to people.
 type recordingSecrets struct {
 	inner  analysis.SecretReader
-	values []string
+	values analysis.Scrubber
 }
 
 var _ analysis.SecretReader = (*recordingSecrets)(nil)
@@ -136,40 +135,25 @@ func (s *recordingSecrets) recordAuthorization(value string) {
 	}
 }
 
-// record remembers v.
+// record remembers v as written and as escaped in JSON (with and without
+// HTML escaping, as servers write it).
 func (s *recordingSecrets) record(v string) {
 	v = strings.TrimSpace(v)
-	if v == "" || slices.Contains(s.values, v) {
+	if v == "" {
 		return
 	}
-	s.values = append(s.values, v)
-	// Longer values first, so that a value holding another is replaced whole.
-	slices.SortFunc(s.values, func(a, b string) int { return len(b) - len(a) })
-}
-
-// scrub replaces every recorded secret value in text, as written and as
-// escaped in JSON (with and without HTML escaping, as servers write it).
-func (s *recordingSecrets) scrub(text string) string {
-	for _, v := range s.values {
-		for _, form := range secretForms(v) {
-			text = strings.ReplaceAll(text, form, redacted)
-		}
-	}
-	return text
-}
-
-// secretForms are the ways v may be written in an answer: as is, and
-// inside a JSON string.
-func secretForms(v string) []string {
-	forms := []string{v}
+	s.values.AddForm(v)
 	if escaped, err := valueText(v); err == nil {
-		forms = append(forms, escaped[1:len(escaped)-1])
+		s.values.AddForm(escaped[1 : len(escaped)-1])
 	}
 	if escaped, err := json.Marshal(v); err == nil {
-		forms = append(forms, string(escaped[1:len(escaped)-1]))
+		s.values.AddForm(string(escaped[1 : len(escaped)-1]))
 	}
-	slices.Sort(forms)
-	return slices.Compact(forms)
+}
+
+// scrub replaces every recorded secret value in text.
+func (s *recordingSecrets) scrub(text string) string {
+	return s.values.Scrub(text)
 }
 
 // scrubError returns err, or an error with the same text scrubbed when it

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -47,7 +48,14 @@ type Reconciler struct {
 	// measurements are taken in the reconcile (tests).
 	Async bool
 
-	flights *flights
+	flightsOnce sync.Once
+	flights     *flights
+}
+
+// inFlight returns the measurements under way (Async), made on first use.
+func (r *Reconciler) inFlight() *flights {
+	r.flightsOnce.Do(func() { r.flights = newFlights() })
+	return r.flights
 }
 
 // +kubebuilder:rbac:groups=ramp.dev,resources=analysisruns,verbs=get;list;watch;update;patch
@@ -69,8 +77,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.Client.Get(ctx, req.NamespacedName, run); err != nil {
 		if apierrors.IsNotFound(err) {
 			forgetRunMetrics(req.NamespacedName)
-			if r.flights != nil {
-				r.flights.stop(req.NamespacedName, "")
+			if r.Async {
+				r.inFlight().stop(req.NamespacedName, "")
 			}
 			return ctrl.Result{}, nil
 		}
@@ -78,9 +86,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if !run.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
-	}
-	if r.Async && r.flights == nil {
-		r.flights = newFlights()
 	}
 	before := run.DeepCopy()
 	now := r.now()
@@ -90,8 +95,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if st.Phase.Completed() && st.CompletedAt == nil {
 		st.CompletedAt = metaTime(now)
 		r.stopAll(ctx, run)
-		if r.flights != nil {
-			r.flights.stop(req.NamespacedName, run.UID)
+		if r.Async {
+			r.inFlight().stop(req.NamespacedName, run.UID)
 		}
 	}
 	setRunConditions(run)
@@ -266,11 +271,11 @@ func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.Anal
 		took = time.Since(began)
 	case r.Async:
 		key := keyOf(run, m.Name)
-		fl, ok := r.flights.take(key)
+		fl, ok := r.inFlight().take(key)
 		if !ok {
 			async := req
 			async.Run = run.DeepCopy() // the reconcile goes on changing run
-			fl = r.flights.start(key, now, measureTimeout, func(ctx context.Context) (analysis.Result, error) {
+			fl = r.inFlight().start(key, now, measureTimeout, func(ctx context.Context) (analysis.Result, error) {
 				return provider.Measure(ctx, async)
 			})
 		}

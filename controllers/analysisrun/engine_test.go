@@ -425,7 +425,7 @@ func TestAsyncMeasurementHoldsNoWorker(t *testing.T) {
 	h.reconcile() // again while under way: no second measurement starts
 	close(p.release)
 	select {
-	case ev := <-h.r.flights.events:
+	case ev := <-h.r.inFlight().events:
 		if ev.Object.GetName() != h.key.Name {
 			t.Errorf("queued %s, want the run %s", ev.Object.GetName(), h.key.Name)
 		}

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/test/e2e/framework"
@@ -89,28 +88,9 @@ func (s rolloutSpec) objects() []client.Object {
 		// default), and an aborted canary one second after the abort.
 		c.ScaleDownDelaySeconds = ptr.To[int32](1)
 		c.AbortScaleDownDelaySeconds = ptr.To[int32](1)
-		objs = append(objs, httpRoute(s.ns, s.name))
+		objs = append(objs, framework.NewHTTPRoute(s.ns, s.name))
 	}
 	return append(objs, ro)
-}
-
-// httpRoute splits the traffic of one rule between <name>-stable and
-// <name>-canary, all to stable.
-func httpRoute(ns, name string) *gatewayv1.HTTPRoute {
-	port := gatewayv1.PortNumber(80)
-	ref := func(svc string, weight int32) gatewayv1.HTTPBackendRef {
-		return gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
-			BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(svc), Port: &port},
-			Weight:                 ptr.To(weight),
-		}}
-	}
-	return &gatewayv1.HTTPRoute{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: gatewayv1.HTTPRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "gateway"}}},
-			Rules:           []gatewayv1.HTTPRouteRule{{BackendRefs: []gatewayv1.HTTPBackendRef{ref(name+"-stable", 100), ref(name+"-canary", 0)}}},
-		},
-	}
 }
 
 // namespaceObjects are a namespace and the analysis templates of its

@@ -28,7 +28,7 @@ type rejected struct {
 // run: the Rollout must stall, saying why.
 type stalled struct {
 	name  string
-	setup func(t *testing.T, k8s client.Client, ns string) *rampv1alpha1.Rollout
+	setup func(ns string) *rampv1alpha1.Rollout
 	want  []string
 }
 
@@ -103,14 +103,14 @@ var rejections = []rejected{
 }
 
 var stalls = []stalled{
-	{"a selector that takes another Rollout's pods", func(t *testing.T, k8s client.Client, ns string) *rampv1alpha1.Rollout {
+	{"a selector that takes another Rollout's pods", func(ns string) *rampv1alpha1.Rollout {
 		// The same labels as the Rollout beside it.
 		ro := framework.NewRollout(ns, "copycat", "registry.example/copycat:1", 2)
 		ro.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": bystander}}
 		ro.Spec.Template.Labels = map[string]string{"app": bystander}
 		return ro
 	}, []string{"spec.selector overlaps Rollout", bystander}},
-	{"a label value in unicode", func(t *testing.T, k8s client.Client, ns string) *rampv1alpha1.Rollout {
+	{"a label value in unicode", func(ns string) *rampv1alpha1.Rollout {
 		ro := framework.NewRollout(ns, "unicode-label", "registry.example/web:1", 2)
 		ro.Spec.Template.Labels["tier"] = "frönt"
 		return ro
@@ -152,7 +152,7 @@ func TestHostileManifests(t *testing.T) {
 
 	var keys []client.ObjectKey
 	for _, tc := range stalls {
-		ro := tc.setup(t, k8s, ns)
+		ro := tc.setup(ns)
 		ctx, cancel := framework.APIContext()
 		err := k8s.Create(ctx, ro)
 		cancel()

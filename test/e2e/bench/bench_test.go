@@ -16,9 +16,6 @@ import (
 )
 
 func TestWriteCounts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a control plane")
-	}
 	cfg := harness.DefaultConfig()
 	cfg.Sizes = []int{10}
 	cfg.RoutedShare, cfg.AnalysisShare = 0.2, 0.2

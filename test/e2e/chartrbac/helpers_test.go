@@ -62,18 +62,7 @@ func routedCanary(t *testing.T, k8s client.Client, ns, name string, steps ...ram
 		GatewayAPI: &rampv1alpha1.GatewayAPITrafficRouting{HTTPRoutes: []rampv1alpha1.GatewayAPIRoute{{Name: name}}},
 	}
 	ro.Spec.Strategy.Canary.ScaleDownDelaySeconds = ptr.To[int32](1)
-	route := &unstructured.Unstructured{Object: map[string]any{
-		"metadata": map[string]any{"name": name, "namespace": ns},
-		"spec": map[string]any{
-			"parentRefs": []any{map[string]any{"name": "gateway"}},
-			"rules": []any{map[string]any{"backendRefs": []any{
-				map[string]any{"name": name + "-stable", "port": int64(80), "weight": int64(100)},
-				map[string]any{"name": name + "-canary", "port": int64(80), "weight": int64(0)},
-			}}},
-		},
-	}}
-	route.SetGroupVersionKind(httpRouteKind)
-	framework.Create(t, k8s, route)
+	framework.Create(t, k8s, framework.NewHTTPRoute(ns, name))
 	return ro
 }
 

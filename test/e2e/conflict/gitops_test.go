@@ -10,7 +10,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
@@ -28,21 +27,7 @@ const syncEvery = 300 * time.Millisecond
 
 // gitRoute is the HTTPRoute as git holds it: everything to the stable
 // Service.
-func gitRoute(ns string) *gatewayv1.HTTPRoute {
-	backend := func(svc string, weight int32) gatewayv1.HTTPBackendRef {
-		return gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
-			BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(svc), Port: ptr.To(gatewayv1.PortNumber(80))},
-			Weight:                 ptr.To(weight),
-		}}
-	}
-	return &gatewayv1.HTTPRoute{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"},
-		Spec: gatewayv1.HTTPRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "gateway"}}},
-			Rules:           []gatewayv1.HTTPRouteRule{{BackendRefs: []gatewayv1.HTTPBackendRef{backend("web-stable", 100), backend("web-canary", 0)}}},
-		},
-	}
-}
+func gitRoute(ns string) *gatewayv1.HTTPRoute { return framework.NewHTTPRoute(ns, "web") }
 
 // gitops is the second client: it syncs the objects from git and counts
 // its writes that changed something.

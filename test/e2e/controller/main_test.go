@@ -4,7 +4,6 @@
 package controller
 
 import (
-	"context"
 	"testing"
 
 	"github.com/rampdev/ramp/test/cluster"
@@ -15,9 +14,5 @@ import (
 var controllerBinary string
 
 func TestMain(m *testing.M) {
-	cluster.RunTestMain(m, cluster.Options{}, func(ctx context.Context, _ *cluster.Cluster) error {
-		var err error
-		controllerBinary, err = framework.BuildController(ctx, "controller")
-		return err
-	})
+	cluster.RunTestMain(m, cluster.Options{}, framework.BuildControllerSetup("controller", &controllerBinary))
 }

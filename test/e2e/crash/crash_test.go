@@ -20,7 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/internal/manager"
@@ -161,7 +160,7 @@ func createRollout(t *testing.T, k8s client.Client, ns, name string, k kind, met
 			GatewayAPI: &rampv1alpha1.GatewayAPITrafficRouting{HTTPRoutes: []rampv1alpha1.GatewayAPIRoute{{Name: name}}},
 		}
 		canary.ScaleDownDelaySeconds = ptr.To[int32](1)
-		framework.Create(t, k8s, httpRoute(ns, name))
+		framework.Create(t, k8s, framework.NewHTTPRoute(ns, name))
 	case kindBlueGreen:
 		spec = rolloutSpec{kind: k, replicas: 3}
 		ro = framework.NewRollout(ns, name, image(name, 0), spec.replicas)
@@ -188,23 +187,6 @@ func createRollout(t *testing.T, k8s client.Client, ns, name string, k kind, met
 	}
 	framework.Create(t, k8s, ro)
 	return spec
-}
-
-// httpRoute is the HTTPRoute name, all to <name>-stable.
-func httpRoute(ns, name string) *gatewayv1.HTTPRoute {
-	backend := func(svc string, weight int32) gatewayv1.HTTPBackendRef {
-		return gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
-			BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(svc), Port: ptr.To(gatewayv1.PortNumber(80))},
-			Weight:                 ptr.To(weight),
-		}}
-	}
-	return &gatewayv1.HTTPRoute{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: gatewayv1.HTTPRouteSpec{
-			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "gateway"}}},
-			Rules:           []gatewayv1.HTTPRouteRule{{BackendRefs: []gatewayv1.HTTPBackendRef{backend(name+"-stable", 100), backend(name+"-canary", 0)}}},
-		},
-	}
 }
 
 // healthyOn is done when the Rollout runs image as its stable version.
@@ -308,12 +290,7 @@ func TestControllerKilledDuringRollouts(t *testing.T) {
 	k8s := framework.Client(t)
 	ns := framework.Namespace(t, k8s)
 
-	objs := framework.RenderChart(t, "ramp", ns)
-	framework.ApplyIdentity(t, k8s, objs)
-	args := append([]string{"--kubeconfig", framework.ServiceAccountKubeconfig(t, k8s, ns, "ramp-controller")},
-		framework.ChartControllerArgs(t, objs, ns)...)
-	args = append(append(args, leaseArgs...), "--metrics-bind-address=0", "--health-probe-bind-address=0",
-		"--dashboard-bind-address=0", "--log-format=text")
+	args := append(append(framework.ChartController(t, k8s, ns), leaseArgs...), "--log-format=text")
 	start := func(n int) *framework.ControllerProcess {
 		return framework.StartControllerProcess(t, controllerBinary, fmt.Sprintf("run-%d", n), args...)
 	}

@@ -14,7 +14,6 @@
 package crash
 
 import (
-	"context"
 	"testing"
 
 	"github.com/rampdev/ramp/test/cluster"
@@ -25,9 +24,5 @@ import (
 var controllerBinary string
 
 func TestMain(m *testing.M) {
-	cluster.RunTestMain(m, cluster.Options{}, func(ctx context.Context, _ *cluster.Cluster) error {
-		var err error
-		controllerBinary, err = framework.BuildController(ctx, "crash")
-		return err
-	})
+	cluster.RunTestMain(m, cluster.Options{}, framework.BuildControllerSetup("crash", &controllerBinary))
 }

@@ -6,7 +6,6 @@
 package failover
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -18,11 +17,7 @@ import (
 var controllerBinary string
 
 func TestMain(m *testing.M) {
-	cluster.RunTestMain(m, cluster.Options{}, func(ctx context.Context, _ *cluster.Cluster) error {
-		var err error
-		controllerBinary, err = framework.BuildController(ctx, "failover")
-		return err
-	})
+	cluster.RunTestMain(m, cluster.Options{}, framework.BuildControllerSetup("failover", &controllerBinary))
 }
 
 // acquiredLease is what client-go's leader election logs when this process

@@ -111,3 +111,17 @@ func ChartControllerArgs(t testing.TB, objs []*unstructured.Unstructured, namesp
 	}
 	return args
 }
+
+// ChartController renders the chart as release ramp in namespace, applies
+// its ServiceAccount and RBAC, and returns the arguments that run
+// ramp-controller as the chart's Deployment would, authenticated as that
+// ServiceAccount, with its metrics, health and dashboard endpoints off.
+// Later arguments win, so a caller may append others.
+func ChartController(t testing.TB, k8s client.Client, namespace string) []string {
+	t.Helper()
+	objs := RenderChart(t, "ramp", namespace)
+	ApplyIdentity(t, k8s, objs)
+	args := append([]string{"--kubeconfig", ServiceAccountKubeconfig(t, k8s, namespace, "ramp-controller")},
+		ChartControllerArgs(t, objs, namespace)...)
+	return append(args, "--metrics-bind-address=0", "--health-probe-bind-address=0", "--dashboard-bind-address=0")
+}

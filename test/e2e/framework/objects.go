@@ -11,7 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // APITimeout bounds the API calls of the helpers below (and of any test
@@ -149,4 +151,23 @@ func NewService(ns, name string, selector map[string]string) *corev1.Service {
 func ControlledBy(obj metav1.Object, kind, name string) bool {
 	ref := metav1.GetControllerOf(obj)
 	return ref != nil && ref.Kind == kind && ref.Name == name
+}
+
+// NewHTTPRoute returns the HTTPRoute name in ns of a routed canary: one
+// rule that splits the traffic between the Services <name>-stable (all of
+// it) and <name>-canary (none), under the Gateway "gateway".
+func NewHTTPRoute(ns, name string) *gatewayv1.HTTPRoute {
+	backend := func(svc string, weight int32) gatewayv1.HTTPBackendRef {
+		return gatewayv1.HTTPBackendRef{BackendRef: gatewayv1.BackendRef{
+			BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(svc), Port: ptr.To(gatewayv1.PortNumber(80))},
+			Weight:                 ptr.To(weight),
+		}}
+	}
+	return &gatewayv1.HTTPRoute{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: gatewayv1.HTTPRouteSpec{
+			CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{Name: "gateway"}}},
+			Rules:           []gatewayv1.HTTPRouteRule{{BackendRefs: []gatewayv1.HTTPBackendRef{backend(name+"-stable", 100), backend(name+"-canary", 0)}}},
+		},
+	}
 }

@@ -32,6 +32,17 @@ func BuildController(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
+// BuildControllerSetup is a setup function for cluster.RunTestMain that
+// builds ramp-controller for the package dir (BuildController) and sets
+// *binary to its path.
+func BuildControllerSetup(dir string, binary *string) func(context.Context, *cluster.Cluster) error {
+	return func(ctx context.Context, _ *cluster.Cluster) error {
+		var err error
+		*binary, err = BuildController(ctx, dir)
+		return err
+	}
+}
+
 // maxProcessOutput is how much of a controller's output a test keeps: more
 // than one test's run writes, so that no line a test looks for is dropped.
 const maxProcessOutput = 64 << 20

@@ -9,7 +9,6 @@
 package security
 
 import (
-	"context"
 	"testing"
 
 	"github.com/rampdev/ramp/test/cluster"
@@ -20,9 +19,5 @@ import (
 var controllerBinary string
 
 func TestMain(m *testing.M) {
-	cluster.RunTestMain(m, cluster.Options{}, func(ctx context.Context, _ *cluster.Cluster) error {
-		var err error
-		controllerBinary, err = framework.BuildController(ctx, "security")
-		return err
-	})
+	cluster.RunTestMain(m, cluster.Options{}, framework.BuildControllerSetup("security", &controllerBinary))
 }

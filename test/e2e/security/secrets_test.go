@@ -97,12 +97,8 @@ func TestSecretsNeverShown(t *testing.T) {
 		},
 	})
 
-	objs := framework.RenderChart(t, "ramp", ns)
-	framework.ApplyIdentity(t, k8s, objs)
 	dashboard := framework.FreeAddr(t)
-	args := append([]string{"--kubeconfig", framework.ServiceAccountKubeconfig(t, k8s, ns, "ramp-controller")},
-		framework.ChartControllerArgs(t, objs, ns)...)
-	args = append(args, "--leader-elect=false", "--metrics-bind-address=0", "--health-probe-bind-address=0",
+	args := append(framework.ChartController(t, k8s, ns), "--leader-elect=false",
 		"--dashboard-bind-address="+dashboard, "--log-format=json", "--log-level=debug")
 	proc := framework.StartControllerProcess(t, controllerBinary, "security", args...)
 
