@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -19,19 +20,30 @@ import (
 // everything else with cached (the informer cache): a cache of every
 // Event of the cluster would cost far more memory than it saves requests.
 func EventsDirect(cached, direct client.Reader) client.Reader {
-	return eventsDirect{Reader: cached, direct: direct}
+	return listDirect{Reader: cached, direct: direct, kinds: []client.ObjectList{&eventsv1.EventList{}}}
 }
 
-// eventsDirect is the Reader of EventsDirect.
-type eventsDirect struct {
+// EventsAndRunsDirect is EventsDirect that also reads AnalysisRuns
+// directly: for the controller's cache, which keeps finished runs without
+// their measurements (see internal/manager.CacheOptions), while the
+// rollout page shows them whole.
+func EventsAndRunsDirect(cached, direct client.Reader) client.Reader {
+	return listDirect{Reader: cached, direct: direct, kinds: []client.ObjectList{&eventsv1.EventList{}, &rampv1alpha1.AnalysisRunList{}}}
+}
+
+// listDirect lists kinds with direct, the rest with the embedded Reader.
+type listDirect struct {
 	client.Reader
 	direct client.Reader
+	kinds  []client.ObjectList
 }
 
-// List lists Events directly, the rest from the cache.
-func (r eventsDirect) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	if _, ok := list.(*eventsv1.EventList); ok {
-		return r.direct.List(ctx, list, opts...)
+// List lists the direct kinds directly, the rest from the cache.
+func (r listDirect) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	for _, k := range r.kinds {
+		if reflect.TypeOf(k) == reflect.TypeOf(list) {
+			return r.direct.List(ctx, list, opts...)
+		}
 	}
 	return r.Reader.List(ctx, list, opts...)
 }

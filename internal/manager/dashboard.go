@@ -28,7 +28,7 @@ func addDashboard(mgr ctrl.Manager, cfg *rest.Config, opts Options) error {
 		return nil
 	}
 	srv, err := dashboard.New(dashboard.Options{
-		Reader:       dashboard.EventsDirect(mgr.GetCache(), mgr.GetAPIReader()),
+		Reader:       dashboard.EventsAndRunsDirect(mgr.GetCache(), mgr.GetAPIReader()),
 		Informers:    mgr.GetCache(),
 		UI:           ui.Files,
 		ReadOnly:     !opts.DashboardActions,

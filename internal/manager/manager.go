@@ -295,7 +295,7 @@ func CacheOptions(namespace, instanceID string) (cache.Options, error) {
 			&corev1.Pod{}:               {Label: managed, Transform: slimPod},
 			&batchv1.Job{}:              {Label: labels.NewSelector().Add(*analysisJob)},
 			&rampv1alpha1.Rollout{}:     {Label: instance, Transform: keepStatusManagedFields},
-			&rampv1alpha1.AnalysisRun{}: {Label: instance},
+			&rampv1alpha1.AnalysisRun{}: {Label: instance, Transform: slimFinishedRun},
 		},
 	}
 	if namespace != "" {
@@ -315,6 +315,51 @@ func dropPodTemplateAnnotation(obj any) (any, error) {
 		delete(rs.Annotations, rampv1alpha1.AnnotationPodTemplate)
 	}
 	return obj, err
+}
+
+// slimFinishedRun strips managed fields from cached AnalysisRuns and, once
+// a run has finished, its measurements, verdicts and the definitions of its
+// metrics: finished runs are most of the runs a controller holds (five
+// per Rollout by default) and the controller reads only their phase,
+// messages, counts, labels and spec.terminate. Each metric keeps its name
+// and which provider it uses, for the run's metric series. The rollout
+// page of the dashboard reads runs from the API server, whole. Runs are
+// only ever patched (status by the difference with what was read, spec
+// with spec.terminate alone), so nothing stripped is written back.
+func slimFinishedRun(obj any) (any, error) {
+	obj, err := cache.TransformStripManagedFields()(obj)
+	run, ok := obj.(*rampv1alpha1.AnalysisRun)
+	if !ok || err != nil || !run.Status.Phase.Completed() || run.Status.CompletedAt == nil {
+		return obj, err
+	}
+	metrics := make([]rampv1alpha1.Metric, len(run.Spec.Metrics))
+	for i, m := range run.Spec.Metrics {
+		metrics[i] = rampv1alpha1.Metric{Name: m.Name, Provider: providerKind(m.Provider)}
+	}
+	run.Spec = rampv1alpha1.AnalysisRunSpec{Metrics: metrics, Terminate: run.Spec.Terminate}
+	results := make([]rampv1alpha1.MetricResult, len(run.Status.MetricResults))
+	for i, res := range run.Status.MetricResults {
+		res.Measurements, res.Verdict = nil, nil
+		results[i] = res
+	}
+	run.Status.MetricResults = results
+	return run, nil
+}
+
+// providerKind is an empty provider of p's kind.
+func providerKind(p rampv1alpha1.MetricProvider) rampv1alpha1.MetricProvider {
+	var k rampv1alpha1.MetricProvider
+	switch {
+	case p.Prometheus != nil:
+		k.Prometheus = &rampv1alpha1.PrometheusMetric{}
+	case p.Job != nil:
+		k.Job = &rampv1alpha1.JobMetric{}
+	case p.Web != nil:
+		k.Web = &rampv1alpha1.WebMetric{}
+	case p.Judge != nil:
+		k.Judge = &rampv1alpha1.JudgeMetric{}
+	}
+	return k
 }
 
 // slimPod strips managed fields, most of the spec and much of the status

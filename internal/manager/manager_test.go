@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/ptr"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 )
@@ -120,5 +121,70 @@ func TestSlimPod(t *testing.T) {
 	}
 	if other, err := slimPod(&appsv1.ReplicaSet{}); err != nil || other == nil {
 		t.Errorf("slimPod on a ReplicaSet: %v, %v", other, err)
+	}
+}
+
+// TestSlimFinishedRun checks what the cache keeps of AnalysisRuns: a
+// running run whole, a finished one without its measurements, verdicts
+// and metric definitions, but with its phases, messages, counts, the
+// provider of each metric and spec.terminate.
+func TestSlimFinishedRun(t *testing.T) {
+	completed := metav1.Now()
+	run := &rampv1alpha1.AnalysisRun{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-5d8f-2", Labels: map[string]string{rampv1alpha1.LabelRollout: "web"},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "ramp-controller"}}},
+		Spec: rampv1alpha1.AnalysisRunSpec{
+			Metrics: []rampv1alpha1.Metric{
+				{Name: "errors", SuccessCondition: "result < 0.01", Provider: rampv1alpha1.MetricProvider{
+					Prometheus: &rampv1alpha1.PrometheusMetric{Query: "sum(rate(errors[1m]))"}}},
+				{Name: "smoke", Provider: rampv1alpha1.MetricProvider{Web: &rampv1alpha1.WebMetric{URL: "http://smoke"}}},
+			},
+			Args:      []rampv1alpha1.Argument{{Name: "service", Value: ptr.To("web")}},
+			Terminate: true,
+		},
+		Status: rampv1alpha1.AnalysisRunStatus{
+			Phase: rampv1alpha1.AnalysisPhaseRunning, Message: "errors: 0.2 failed result < 0.01",
+			MetricResults: []rampv1alpha1.MetricResult{
+				{Name: "errors", Phase: rampv1alpha1.AnalysisPhaseFailed, Message: "0.2", Count: 3, Failed: 3,
+					Measurements: []rampv1alpha1.Measurement{{Phase: rampv1alpha1.AnalysisPhaseFailed, Value: "0.2"}},
+					Verdict:      &rampv1alpha1.JudgeVerdict{Score: 10}},
+				{Name: "smoke", Phase: rampv1alpha1.AnalysisPhaseSuccessful, Count: 1, Successful: 1,
+					Measurements: []rampv1alpha1.Measurement{{Phase: rampv1alpha1.AnalysisPhaseSuccessful, Value: "1"}}},
+			},
+		},
+	}
+	out, err := slimFinishedRun(run.DeepCopy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := run.DeepCopy()
+	want.ManagedFields = nil
+	if got := out.(*rampv1alpha1.AnalysisRun); !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("slimFinishedRun changed a running run:\n%+v\nwant\n%+v", got, want)
+	}
+
+	run.Status.Phase, run.Status.CompletedAt = rampv1alpha1.AnalysisPhaseFailed, &completed
+	out, err = slimFinishedRun(run.DeepCopy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*rampv1alpha1.AnalysisRun)
+	want = run.DeepCopy()
+	want.ManagedFields = nil
+	want.Spec = rampv1alpha1.AnalysisRunSpec{Terminate: true, Metrics: []rampv1alpha1.Metric{
+		{Name: "errors", Provider: rampv1alpha1.MetricProvider{Prometheus: &rampv1alpha1.PrometheusMetric{}}},
+		{Name: "smoke", Provider: rampv1alpha1.MetricProvider{Web: &rampv1alpha1.WebMetric{}}},
+	}}
+	for i := range want.Status.MetricResults {
+		want.Status.MetricResults[i].Measurements, want.Status.MetricResults[i].Verdict = nil, nil
+	}
+	if !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("slimFinishedRun kept\n%+v\nwant\n%+v", got, want)
+	}
+	if len(run.Status.MetricResults[0].Measurements) != 1 {
+		t.Errorf("slimFinishedRun changed the measurements of the object it was not given")
+	}
+	if other, err := slimFinishedRun(&corev1.Pod{}); err != nil || other == nil {
+		t.Errorf("slimFinishedRun on a pod: %v, %v", other, err)
 	}
 }

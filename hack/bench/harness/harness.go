@@ -66,6 +66,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", out, err)
 	}
+	cfg.OutDir = out
 	b := &bench{cfg: cfg, log: cfg.Log, want: map[string]string{}, report: &Report{
 		Started: time.Now(), CPUs: runtime.NumCPU(), Settings: settingsOf(cfg),
 	}}
@@ -277,7 +278,8 @@ func (b *bench) waitQuiet(ctx context.Context, what string) float64 {
 // memory reads the controller's memory once it has been quiet for a while
 // and has run a garbage collection since (the Go runtime forces one every
 // two minutes): the heap marked live by that collection, the least heap in
-// use of three samples a second apart, and RSS.
+// use of three samples a second apart, and RSS. The controller's heap
+// profile is saved as heap-<idle>.pb.gz in the output directory.
 func (b *bench) memory(ctx context.Context, idle int) (*Memory, error) {
 	m := &Memory{QuietSeconds: b.waitQuiet(ctx, fmt.Sprintf("%d idle, memory", idle))}
 	s, err := b.scrape.scrape(ctx)
@@ -311,6 +313,9 @@ func (b *bench) memory(ctx context.Context, idle int) (*Memory, error) {
 			m.HeapInuseMiB = heap
 		}
 		m.HeapLiveMiB, m.RSSMiB = mib(s.sum(metricHeapLive, nil)), mib(s.sum(metricRSS, nil))
+	}
+	if err := b.ctrl.saveHeapProfile(ctx, filepath.Join(b.cfg.OutDir, fmt.Sprintf("heap-%d.pb.gz", idle))); err != nil {
+		b.note("%d idle, memory: %v", idle, err)
 	}
 	if m.Rollouts, err = b.count(ctx, "ramp.dev", "Rollout"); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -110,17 +111,22 @@ type controllerProcess struct {
 	launcher    *childproc.Launcher
 	logPath     string
 	metricsAddr string
+	pprofAddr   string
 }
 
 // startController runs the binary with the kubeconfig, without leader
-// election, its metrics and health endpoints on free loopback ports, and
-// waits until it is ready.
+// election, its metrics, health and profiling endpoints on free loopback
+// ports, and waits until it is ready.
 func startController(ctx context.Context, bin, kubeconfig, logPath string, extra []string) (*controllerProcess, error) {
 	metricsAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	healthAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	pprofAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -133,6 +139,7 @@ func startController(ctx context.Context, bin, kubeconfig, logPath string, extra
 		"--leader-elect=false",
 		"--metrics-bind-address", metricsAddr,
 		"--health-probe-bind-address", healthAddr,
+		"--pprof-bind-address", pprofAddr,
 		"--log-format", "json",
 	}, extra...)
 	cmd := exec.Command(bin, args...)
@@ -148,7 +155,7 @@ func startController(ctx context.Context, bin, kubeconfig, logPath string, extra
 		<-proc.Exited()
 		_ = logFile.Close()
 	}()
-	p := &controllerProcess{proc: proc, launcher: launcher, logPath: logPath, metricsAddr: metricsAddr}
+	p := &controllerProcess{proc: proc, launcher: launcher, logPath: logPath, metricsAddr: metricsAddr, pprofAddr: pprofAddr}
 	ready := "http://" + healthAddr + "/readyz"
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -192,6 +199,34 @@ func httpOK(ctx context.Context, url string) bool {
 	}
 	_ = resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// saveHeapProfile writes the controller's heap profile to path, after a
+// garbage collection, for `go tool pprof`.
+func (p *controllerProcess) saveHeapProfile(ctx context.Context, path string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.pprofAddr+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("heap profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return f.Close()
 }
 
 // freeAddr returns a loopback address with a free port.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,15 @@ type fixture struct {
 // and paused at its pause step.
 func newFixture(t *testing.T, id string, actions bool) *fixture {
 	t.Helper()
+	return newFixtureSteps(t, id, actions, nil, paused, framework.SetWeight(50), framework.Pause())
+}
+
+// newFixtureSteps is newFixture with the Rollout's steps, objects created
+// before it (when not nil), and the state its update is waited for.
+func newFixtureSteps(t *testing.T, id string, actions bool, before func(ns string) []client.Object,
+	at func(*rampv1alpha1.Rollout) bool, steps ...rampv1alpha1.CanaryStep,
+) *fixture {
+	t.Helper()
 	t.Parallel()
 	k8s := framework.Client(t)
 	f := &fixture{t: t, k8s: k8s, ns: framework.Namespace(t, k8s)}
@@ -51,15 +61,20 @@ func newFixture(t *testing.T, id string, actions bool) *fixture {
 	opts.InstanceID, opts.DashboardBindAddress, opts.DashboardActions = id, addr, actions
 	framework.RunController(t, opts)
 	f.url = "http://" + addr
+	if before != nil {
+		for _, obj := range before(f.ns) {
+			framework.Create(t, k8s, obj)
+		}
+	}
 
-	f.ro = framework.NewRollout(f.ns, "web", "registry.example/web:v1", 2, framework.SetWeight(50), framework.Pause())
+	f.ro = framework.NewRollout(f.ns, "web", "registry.example/web:v1", 2, steps...)
 	f.ro.Labels = map[string]string{rampv1alpha1.LabelInstanceID: id}
 	framework.Create(t, k8s, f.ro)
 	f.wait("the first revision to be Healthy", func(r *rampv1alpha1.Rollout) bool {
 		return r.Status.Phase == rampv1alpha1.RolloutPhaseHealthy
 	})
 	framework.SetImage(t, k8s, f.ro, "registry.example/web:v2")
-	f.wait("the update to pause at its pause step", paused)
+	f.wait("the update to reach the step under test", at)
 
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -264,4 +279,56 @@ func TestTokenRBACDecides(t *testing.T) {
 	f.wait("the promoted rollout to move past its pause", func(r *rampv1alpha1.Rollout) bool {
 		return framework.StepIndex(r) >= 2 && len(r.Status.PauseConditions) == 0
 	})
+}
+
+// TestRolloutPageShowsFinishedRunsWhole: the controller caches finished
+// AnalysisRuns without their measurements and metric definitions, yet the
+// rollout page shows a finished run whole: its measured value, the
+// metric's URL and its condition.
+func TestRolloutPageShowsFinishedRunsWhole(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"errorRate": 0.0125}`))
+	}))
+	t.Cleanup(srv.Close)
+	template := func(ns string) []client.Object {
+		return []client.Object{&rampv1alpha1.AnalysisTemplate{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "error-rate"},
+			Spec: rampv1alpha1.AnalysisTemplateSpec{Metrics: []rampv1alpha1.Metric{{
+				Name:             "error-rate",
+				SuccessCondition: "result < 0.05",
+				Provider:         rampv1alpha1.MetricProvider{Web: &rampv1alpha1.WebMetric{URL: srv.URL, JSONPath: "{.errorRate}"}},
+			}}},
+		}}
+	}
+	afterAnalysis := func(r *rampv1alpha1.Rollout) bool {
+		return r.Status.ObservedGeneration == r.Generation && len(r.Status.PauseConditions) > 0 && framework.StepIndex(r) == 2
+	}
+	f := newFixtureSteps(t, "dashboard-runs", false, template, afterAnalysis, framework.SetWeight(50),
+		rampv1alpha1.CanaryStep{Analysis: &rampv1alpha1.RolloutAnalysis{
+			Templates: []rampv1alpha1.AnalysisTemplateRef{{TemplateName: "error-rate"}},
+		}}, framework.Pause())
+
+	code, body := f.call(http.MethodGet, fmt.Sprintf("/api/v1/namespaces/%s/rollouts/web", f.ns), nil, "")
+	var detail struct {
+		AnalysisRuns []rampv1alpha1.AnalysisRun `json:"analysisRuns"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &detail) != nil {
+		t.Fatalf("GET the rollout page: %d %s", code, body)
+	}
+	if len(detail.AnalysisRuns) != 1 {
+		t.Fatalf("the rollout page shows %d analysis runs, want the finished one: %s", len(detail.AnalysisRuns), body)
+	}
+	run := detail.AnalysisRuns[0]
+	if run.Status.Phase != rampv1alpha1.AnalysisPhaseSuccessful || run.Status.CompletedAt == nil {
+		t.Fatalf("the run on the rollout page is %q, want a finished Successful run: %s", run.Status.Phase, body)
+	}
+	if len(run.Spec.Metrics) != 1 || run.Spec.Metrics[0].Provider.Web == nil || run.Spec.Metrics[0].Provider.Web.URL != srv.URL ||
+		run.Spec.Metrics[0].SuccessCondition != "result < 0.05" {
+		t.Errorf("the finished run's metric on the rollout page lost its definition: %+v", run.Spec.Metrics)
+	}
+	if len(run.Status.MetricResults) != 1 || len(run.Status.MetricResults[0].Measurements) == 0 ||
+		run.Status.MetricResults[0].Measurements[0].Value != "0.0125" {
+		t.Errorf("the finished run on the rollout page lost its measurements: %+v", run.Status.MetricResults)
+	}
 }
