@@ -113,6 +113,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, fmt.Errorf("patch analysis run status: %w", err)
 		}
 		r.recordEvents(before, run)
+		if !before.Status.Phase.Completed() && st.Phase.Completed() {
+			countRunFinished(st.Phase)
+		}
 	}
 	if st.Phase.Completed() || wake.IsZero() {
 		return ctrl.Result{}, nil

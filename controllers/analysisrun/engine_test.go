@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -150,6 +152,7 @@ func TestSingleMeasurement(t *testing.T) {
 	m := webMetric("ok")
 	m.SuccessCondition = "result == 1"
 	h := newHarness(t, spec(m), 1.0)
+	finished := testutil.ToFloat64(metricRunsFinished.WithLabelValues("Successful"))
 	if wait := h.reconcile(); wait != 0 {
 		t.Errorf("a finished run asks for a wake-up in %v", wait)
 	}
@@ -163,6 +166,9 @@ func TestSingleMeasurement(t *testing.T) {
 	h.reconcile()
 	if h.provider.calls != 1 || h.patches != 1 {
 		t.Errorf("a finished run was measured again (%d calls) or written again (%d patches)", h.provider.calls, h.patches)
+	}
+	if got := testutil.ToFloat64(metricRunsFinished.WithLabelValues("Successful")) - finished; got != 1 {
+		t.Errorf("ramp_analysis_runs_finished_total{phase=Successful} went up by %v, want 1", got)
 	}
 }
 

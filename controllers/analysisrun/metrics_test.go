@@ -43,3 +43,24 @@ func TestRunMetrics(t *testing.T) {
 		t.Errorf("%d series left after the run was deleted", n)
 	}
 }
+
+// TestSuccessfulRunKeepsNoSeries: a run's series go when it succeeds.
+func TestSuccessfulRunKeepsNoSeries(t *testing.T) {
+	run := &rampv1alpha1.AnalysisRun{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "metrics-ok", Name: "web-abc-2"},
+		Spec:       rampv1alpha1.AnalysisRunSpec{Metrics: []rampv1alpha1.Metric{webMetric("error-rate")}},
+		Status: rampv1alpha1.AnalysisRunStatus{Phase: rampv1alpha1.AnalysisPhaseRunning,
+			MetricResults: []rampv1alpha1.MetricResult{{Name: "error-rate", Phase: rampv1alpha1.AnalysisPhaseRunning}}},
+	}
+	recordRunMetrics(run)
+	ours := prometheus.Labels{"namespace": "metrics-ok"}
+	if got := testutil.ToFloat64(metricRunPhase.WithLabelValues("metrics-ok", "web-abc-2", "Running")); got != 1 {
+		t.Fatalf("run phase gauge of the running run %v", got)
+	}
+	run.Status.Phase = rampv1alpha1.AnalysisPhaseSuccessful
+	run.Status.MetricResults[0].Phase = rampv1alpha1.AnalysisPhaseSuccessful
+	recordRunMetrics(run)
+	if n := metricRunPhase.DeletePartialMatch(ours) + metricMetricPhase.DeletePartialMatch(ours); n != 0 {
+		t.Errorf("%d series left after the run succeeded", n)
+	}
+}
