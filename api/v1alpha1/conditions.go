@@ -49,6 +49,12 @@ const (
 	// ReasonAnalysisInconclusive: an analysis was inconclusive and the
 	// rollout waits for a person (the Paused condition carries it).
 	ReasonAnalysisInconclusive = "AnalysisInconclusive"
+	// ReasonGateWaiting: the update waits for a gate's approval service
+	// (the Paused condition carries it).
+	ReasonGateWaiting = "GateWaiting"
+	// ReasonGateDenied: a gate's service denied the update, or gave no
+	// decision in time, and the update was rolled back.
+	ReasonGateDenied = "GateDenied"
 	// ReasonProgressDeadlineExceeded: no progress within progressDeadlineSeconds.
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonInvalidSpec: the spec cannot be carried out; the message names the field.

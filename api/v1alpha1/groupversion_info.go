@@ -1,6 +1,7 @@
 // Package v1alpha1 contains the Ramp API: Rollout, AnalysisTemplate,
-// ClusterAnalysisTemplate, AnalysisRun, RolloutProfile and
-// ClusterRolloutProfile in the ramp.dev/v1alpha1 group version.
+// ClusterAnalysisTemplate, AnalysisRun, RolloutProfile,
+// ClusterRolloutProfile and NotificationConfig in the ramp.dev/v1alpha1
+// group version.
 //
 // Field names and meanings follow Argo Rollouts wherever they fit, so a team
 // migrating from it finds every field where it expects it.
@@ -34,6 +35,7 @@ func addKnownTypes(s *runtime.Scheme) error {
 		&AnalysisRun{}, &AnalysisRunList{},
 		&RolloutProfile{}, &RolloutProfileList{},
 		&ClusterRolloutProfile{}, &ClusterRolloutProfileList{},
+		&NotificationConfig{}, &NotificationConfigList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

@@ -57,7 +57,8 @@ type WebMetricHeader struct {
 	// +required
 	Key string `json:"key"`
 
-	// Value of the header; {{args.NAME}} is replaced by the argument.
+	// Value of the header; in a metric, {{args.NAME}} is replaced by the
+	// argument.
 	// +kubebuilder:validation:MaxLength=4096
 	// +optional
 	Value *string `json:"value,omitempty"`
@@ -69,7 +70,8 @@ type WebMetricHeader struct {
 
 // HeaderValueFrom reads a header's value.
 type HeaderValueFrom struct {
-	// SecretKeyRef reads a key of a Secret in the run's namespace.
+	// SecretKeyRef reads a key of a Secret in the namespace of the run,
+	// Rollout or NotificationConfig.
 	// +required
 	SecretKeyRef SecretKeyRef `json:"secretKeyRef"`
 }

@@ -287,6 +287,11 @@ type RolloutStatus struct {
 	// +optional
 	BlueGreen BlueGreenStatus `json:"blueGreen,omitzero"`
 
+	// Gate is the gate the update waits at, or last waited at, with the
+	// service's last answer.
+	// +optional
+	Gate *GateStatus `json:"gate,omitempty"`
+
 	// Profile says which profile, and which generation of it, the current
 	// revision's strategy came from.
 	// +optional
@@ -345,7 +350,7 @@ type RolloutStatus struct {
 }
 
 // PauseReason says why a rollout is paused.
-// +kubebuilder:validation:Enum=CanaryPauseStep;BlueGreenPause;InconclusiveAnalysis;ProgressDeadline
+// +kubebuilder:validation:Enum=CanaryPauseStep;BlueGreenPause;InconclusiveAnalysis;ProgressDeadline;Gate
 type PauseReason string
 
 // Pause reasons.
@@ -358,6 +363,8 @@ const (
 	PauseReasonInconclusiveAnalysis PauseReason = "InconclusiveAnalysis"
 	// PauseReasonProgressDeadline waits after the progress deadline passed.
 	PauseReasonProgressDeadline PauseReason = "ProgressDeadline"
+	// PauseReasonGate waits for a gate's approval service (status.gate).
+	PauseReasonGate PauseReason = "Gate"
 )
 
 // PauseCondition is one reason a rollout waits, with when it started.
@@ -511,4 +518,56 @@ type RolloutList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	// Items are the Rollouts.
 	Items []Rollout `json:"items"`
+}
+
+// GateDecision is what a gate's service decided.
+// +kubebuilder:validation:Enum=Waiting;Allowed;Denied;TimedOut
+type GateDecision string
+
+// Gate decisions.
+const (
+	// GateWaiting: no decision yet; the service is asked again.
+	GateWaiting GateDecision = "Waiting"
+	// GateAllowed: the service allowed the update (or a person promoted
+	// past the gate).
+	GateAllowed GateDecision = "Allowed"
+	// GateDenied: the service denied the update, which was aborted.
+	GateDenied GateDecision = "Denied"
+	// GateTimedOut: no decision within the gate's timeout; the update was
+	// aborted.
+	GateTimedOut GateDecision = "TimedOut"
+)
+
+// GateStatus is the state of the gate an update waits at.
+type GateStatus struct {
+	// Name says which gate: "step N" for a canary step (counted from 1)
+	// or "prePromotion" for blue-green.
+	// +required
+	Name string `json:"name"`
+
+	// PodTemplateHash is the revision the gate was asked about.
+	// +required
+	PodTemplateHash string `json:"podTemplateHash"`
+
+	// Decision is Waiting, Allowed, Denied or TimedOut.
+	// +required
+	Decision GateDecision `json:"decision"`
+
+	// StartedAt is when the gate was first asked.
+	// +required
+	StartedAt metav1.Time `json:"startedAt"`
+
+	// LastCheckedAt is when the service last answered (or failed to).
+	// +optional
+	LastCheckedAt *metav1.Time `json:"lastCheckedAt,omitempty"`
+
+	// Attempts is the number of calls made.
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
+
+	// LastAnswer is the service's last answer: the HTTP status and its
+	// message, or why the call failed.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	LastAnswer string `json:"lastAnswer,omitempty"`
 }

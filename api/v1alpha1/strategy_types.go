@@ -173,7 +173,7 @@ type CanaryStrategy struct {
 
 // CanaryStep is one step of a canary. Set exactly one of its fields.
 //
-// +kubebuilder:validation:XValidation:rule="(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.analysis) ? 1 : 0) + (has(self.setCanaryScale) ? 1 : 0) + (has(self.setHeaderRoute) ? 1 : 0) + (has(self.setMirrorRoute) ? 1 : 0) == 1",message="a step sets exactly one of setWeight, pause, analysis, setCanaryScale, setHeaderRoute or setMirrorRoute"
+// +kubebuilder:validation:XValidation:rule="(has(self.setWeight) ? 1 : 0) + (has(self.pause) ? 1 : 0) + (has(self.analysis) ? 1 : 0) + (has(self.setCanaryScale) ? 1 : 0) + (has(self.setHeaderRoute) ? 1 : 0) + (has(self.setMirrorRoute) ? 1 : 0) + (has(self.gate) ? 1 : 0) == 1",message="a step sets exactly one of setWeight, pause, analysis, setCanaryScale, setHeaderRoute, setMirrorRoute or gate"
 type CanaryStep struct {
 	// SetWeight sends this percent of traffic (0 to 100) to the canary.
 	// Without trafficRouting it sets the share of canary pods.
@@ -205,6 +205,56 @@ type CanaryStep struct {
 	// without match the route is removed.
 	// +optional
 	SetMirrorRoute *SetMirrorRoute `json:"setMirrorRoute,omitempty"`
+
+	// Gate holds the step until an external service (a change ticket, a
+	// load test) allows the update to go on; a denial aborts it.
+	// +optional
+	Gate *RolloutGate `json:"gate,omitempty"`
+}
+
+// RolloutGate holds an update until a webhook allows it. The controller
+// posts the update's details to the webhook every retryInterval: an answer
+// of HTTP 200 with {"allow": true} lets the update go on; HTTP 200 with
+// {"allow": false} denies it, and the update is aborted with the answer's
+// "message"; any other answer (such as 202 while a person has not decided,
+// or an error) is asked again after retryInterval. Without a decision
+// within timeout the update is aborted. A person can promote past a
+// waiting gate.
+type RolloutGate struct {
+	// Webhook is the approval service.
+	// +required
+	Webhook GateWebhook `json:"webhook"`
+
+	// RetryInterval is the time between calls while the service has not
+	// decided. Defaults to 10s.
+	// +optional
+	RetryInterval DurationString `json:"retryInterval,omitempty"`
+
+	// Timeout is how long the gate waits for a decision before the update
+	// is aborted. Defaults to 1h.
+	// +optional
+	Timeout DurationString `json:"timeout,omitempty"`
+}
+
+// GateWebhook is the approval service of a gate.
+type GateWebhook struct {
+	// URL the update's details are posted to.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:Pattern=`^https?://`
+	// +required
+	URL string `json:"url"`
+
+	// Headers sent with each call; values may come from Secrets of the
+	// Rollout's namespace.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=atomic
+	// +optional
+	Headers []WebMetricHeader `json:"headers,omitempty"`
+
+	// Timeout bounds one call. Defaults to 10s.
+	// +optional
+	Timeout DurationString `json:"timeout,omitempty"`
 }
 
 // RolloutPause is a pause step.
@@ -400,6 +450,11 @@ type BlueGreenStrategy struct {
 	// Service switches back to the old version while it is still up.
 	// +optional
 	PostPromotionAnalysis *RolloutAnalysis `json:"postPromotionAnalysis,omitempty"`
+
+	// PrePromotionGate must allow the update before the active Service
+	// switches (after any prePromotionAnalysis); a denial aborts it.
+	// +optional
+	PrePromotionGate *RolloutGate `json:"prePromotionGate,omitempty"`
 
 	// ActiveMetadata labels and annotates the active pods.
 	// +optional

@@ -78,7 +78,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if apierrors.IsNotFound(err) {
 			forgetRunMetrics(req.NamespacedName)
 			if r.Async {
-				r.inFlight().stop(req.NamespacedName, "")
+				stopFlights(r.inFlight(), req.NamespacedName, "")
 			}
 			return ctrl.Result{}, nil
 		}
@@ -96,7 +96,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		st.CompletedAt = metaTime(now)
 		r.stopAll(ctx, run)
 		if r.Async {
-			r.inFlight().stop(req.NamespacedName, run.UID)
+			stopFlights(r.inFlight(), req.NamespacedName, run.UID)
 		}
 	}
 	setRunConditions(run)
@@ -128,7 +128,7 @@ func (r *Reconciler) secretsFor(run *rampv1alpha1.AnalysisRun) analysis.SecretRe
 	if r.Secrets != nil {
 		return r.Secrets
 	}
-	return SecretReader{Reader: r.APIReader, Namespace: run.Namespace}
+	return analysis.NamespaceSecrets{Reader: r.APIReader, Namespace: run.Namespace}
 }
 
 func (r *Reconciler) now() time.Time {
@@ -274,19 +274,20 @@ func (r *Reconciler) takeMeasurement(ctx context.Context, run *rampv1alpha1.Anal
 		took = time.Since(began)
 	case r.Async:
 		key := keyOf(run, m.Name)
-		fl, ok := r.inFlight().take(key)
+		fl, ok := r.inFlight().Take(key)
 		if !ok {
 			async := req
 			async.Run = run.DeepCopy() // the reconcile goes on changing run
-			fl = r.inFlight().start(key, now, measureTimeout, func(ctx context.Context) (analysis.Result, error) {
-				return provider.Measure(ctx, async)
+			fl = r.inFlight().Start(key, now, measureTimeout, func(ctx context.Context) measured {
+				out, err := provider.Measure(ctx, async)
+				return measured{out: out, err: err}
 			})
 		}
-		if !fl.done {
-			return fl.started.Add(measureTimeout + time.Second), true
+		if !fl.Done {
+			return fl.Started.Add(measureTimeout + time.Second), true
 		}
-		out, err, took = fl.out, fl.err, fl.took
-		now = fl.started // the measurement began when the flight did
+		out, err, took = fl.Out.out, fl.Out.err, fl.Took
+		now = fl.Started // the measurement began when the flight did
 	default:
 		out, err = provider.Measure(mctx, req)
 		took = time.Since(began)

@@ -431,7 +431,7 @@ func TestAsyncMeasurementHoldsNoWorker(t *testing.T) {
 	h.reconcile() // again while under way: no second measurement starts
 	close(p.release)
 	select {
-	case ev := <-h.r.inFlight().events:
+	case ev := <-h.r.inFlight().Events():
 		if ev.Object.GetName() != h.key.Name {
 			t.Errorf("queued %s, want the run %s", ev.Object.GetName(), h.key.Name)
 		}

@@ -25,7 +25,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers})
 	if r.Async {
 		// A run is queued again when one of its measurements returns.
-		b = b.WatchesRawSource(source.Channel(r.inFlight().events, &handler.EnqueueRequestForObject{}))
+		b = b.WatchesRawSource(source.Channel(r.inFlight().Events(), &handler.EnqueueRequestForObject{}))
 	}
 	return b.Complete(r)
 }

@@ -131,6 +131,15 @@ func (r *Reconciler) reconcileBlueGreen(ctx context.Context, s *scope) error {
 			if err != nil || !ok {
 				return err
 			}
+			if g := bg.PrePromotionGate; g != nil && !promoted {
+				// A denial aborts the update: the next reconcile takes
+				// the active Service back, as after a failed analysis.
+				allowed, byPerson, err := r.runGate(s, gatePrePromotion, g, gateRequest(s, nil))
+				if err != nil || !allowed {
+					return err
+				}
+				promoted = byPerson
+			}
 			if !promoted && !promotionGranted(s) {
 				return nil
 			}

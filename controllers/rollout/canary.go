@@ -77,6 +77,7 @@ func (r *Reconciler) syncRevision(_ context.Context, s *scope) error {
 	case !st.Abort && st.AbortedAt != nil:
 		clearAbort(st)
 		resetSteps(st)
+		st.Gate = nil
 		s.event(eventNormal, reasonRetried, "Retry", "Retrying the update to revision %s from step 1", s.hash)
 	}
 	return nil
@@ -346,6 +347,10 @@ func (r *Reconciler) stepOnce(ctx context.Context, s *scope) (again bool, err er
 			reached: func(weight, index int32) bool { return r.reached(s, weight, index) },
 			analyze: func(index int32, a *rampv1alpha1.RolloutAnalysis) (rampv1alpha1.AnalysisPhase, error) {
 				return r.stepAnalysis(ctx, s, index, a)
+			},
+			gate: func(index int32, g *rampv1alpha1.RolloutGate) (bool, error) {
+				allowed, _, err := r.runGate(s, fmt.Sprintf("step %d", index+1), g, gateRequest(s, ptr.To(index+1)))
+				return allowed, err
 			},
 		})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -27,6 +28,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
+	"github.com/rampdev/ramp/gate"
+	"github.com/rampdev/ramp/internal/async"
 	"github.com/rampdev/ramp/trafficrouting"
 )
 
@@ -59,6 +62,13 @@ type Reconciler struct {
 	// routes remembers the routes and Services this controller wrote until
 	// the cache has them (see routeClient).
 	routes writtenRoutes
+
+	// APIReader reads Secrets (gates' header values) from the API server.
+	APIReader client.Reader
+
+	// gates are the calls to gates' services under way (see gateCalls).
+	gatesOnce sync.Once
+	gates     *async.Calls[gateKey, gate.Answer]
 }
 
 // +kubebuilder:rbac:groups=ramp.dev,resources=rollouts,verbs=get;list;watch;update;patch
@@ -72,6 +82,7 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
 // scope is everything one reconcile of one Rollout works with. Fields are
 // set by newScope unless their comment says otherwise.
@@ -168,6 +179,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		if apierrors.IsNotFound(err) {
 			forgetMetrics(req.NamespacedName)
 			r.written.forget(req.NamespacedName)
+			r.stopGates(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("get rollout: %w", err)

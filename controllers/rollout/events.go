@@ -33,6 +33,8 @@ const (
 	reasonTrafficShifted    = "TrafficShifted"
 	reasonTrafficDrift      = "TrafficDrift"
 	reasonPermissionDenied  = rampv1alpha1.ReasonPermissionDenied
+	reasonGateWaiting       = rampv1alpha1.ReasonGateWaiting
+	reasonGateAllowed       = "GateAllowed"
 )
 
 const (

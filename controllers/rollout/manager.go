@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/trafficrouting"
@@ -112,6 +113,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(r.rolloutsIndexedByKey(indexRoutes, gvk.GroupKind())))
 		}
 	}
+	// A gate's service answered: take the answer.
+	b = b.WatchesRawSource(source.Channel(r.gateCalls().Events(), &handler.EnqueueRequestForObject{}))
 	return b.Complete(r)
 }
 

@@ -114,6 +114,8 @@ func basePhase(s *scope) (rampv1alpha1.RolloutPhase, string, string) {
 		return rampv1alpha1.RolloutPhaseDegraded, s.stalled.reason, s.stalled.message
 	case st.Abort && strings.HasPrefix(st.AbortedBy, analysisAbortPrefix):
 		return rampv1alpha1.RolloutPhaseDegraded, rampv1alpha1.ReasonAnalysisFailed, abortMessage(s)
+	case st.Abort && strings.HasPrefix(st.AbortedBy, gateAbortPrefix):
+		return rampv1alpha1.RolloutPhaseDegraded, rampv1alpha1.ReasonGateDenied, abortMessage(s)
 	case st.Abort:
 		return rampv1alpha1.RolloutPhaseDegraded, rampv1alpha1.ReasonAborted, abortMessage(s)
 	case isHealthy(s):
@@ -124,6 +126,8 @@ func basePhase(s *scope) (rampv1alpha1.RolloutPhase, string, string) {
 			fmt.Sprintf("Paused by spec.paused at %s; set it to false (kubectl ramp resume %s) to continue", stepLabel(s), ro.Name)
 	case findPause(st, rampv1alpha1.PauseReasonInconclusiveAnalysis) != nil:
 		return rampv1alpha1.RolloutPhasePaused, rampv1alpha1.ReasonAnalysisInconclusive, pauseMessage(s)
+	case findPause(st, rampv1alpha1.PauseReasonGate) != nil:
+		return rampv1alpha1.RolloutPhasePaused, rampv1alpha1.ReasonGateWaiting, pauseMessage(s)
 	case len(st.PauseConditions) > 0:
 		return rampv1alpha1.RolloutPhasePaused, rampv1alpha1.ReasonPaused, pauseMessage(s)
 	}
@@ -192,6 +196,9 @@ func pauseMessage(s *scope) string {
 				cond.StartTime.Add(d).UTC().Format(time.RFC3339), podCounts(s))
 		}
 		return fmt.Sprintf("Paused at %s (%s): run kubectl ramp promote %s to continue", stepLabel(s), podCounts(s), s.rollout.Name)
+	}
+	if findPause(st, rampv1alpha1.PauseReasonGate) != nil && st.Gate != nil {
+		return gateWaitMessage(s)
 	}
 	if findPause(st, rampv1alpha1.PauseReasonInconclusiveAnalysis) != nil {
 		for _, name := range []string{st.Canary.CurrentStepAnalysisRun, st.Canary.CurrentBackgroundAnalysisRun,

@@ -76,6 +76,9 @@ type stepChecks struct {
 	// analyze starts or reads the analysis of step index and returns the
 	// phase of its run (Pending or Running while it measures).
 	analyze func(index int32, a *rampv1alpha1.RolloutAnalysis) (rampv1alpha1.AnalysisPhase, error)
+	// gate runs the gate of step index and reports whether it allows the
+	// update to go on (a denial aborts the update, which the caller sees).
+	gate func(index int32, g *rampv1alpha1.RolloutGate) (bool, error)
 }
 
 // advanceSteps moves status.currentStepIndex past every step that is
@@ -103,6 +106,12 @@ func advanceSteps(st *rampv1alpha1.RolloutStatus, steps []rampv1alpha1.CanarySte
 			}
 			if !analysisStepDone(st, phase, index, &out) {
 				return out, nil
+			}
+		case step.Gate != nil:
+			st.CurrentStepIndex = ptr.To(index)
+			allowed, err := checks.gate(index, step.Gate)
+			if err != nil || !allowed {
+				return out, err
 			}
 		case step.Pause != nil:
 			wait, err := pauseStep(st, step.Pause, index, now, &out)
@@ -258,6 +267,8 @@ func describeStep(step rampv1alpha1.CanaryStep) string {
 		return "setHeaderRoute " + step.SetHeaderRoute.Name
 	case step.SetMirrorRoute != nil:
 		return "setMirrorRoute " + step.SetMirrorRoute.Name
+	case step.Gate != nil:
+		return "gate"
 	}
 	return "step"
 }

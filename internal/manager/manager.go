@@ -184,6 +184,7 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 
 	if err := (&rollout.Reconciler{
 		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
 		Recorder:  events,
 		Clock:     clock.RealClock{},
 		Routers:   routers.All,

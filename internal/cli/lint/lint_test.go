@@ -71,7 +71,7 @@ func TestFindings(t *testing.T) {
 		{
 			name: "kinds",
 			want: []string{
-				`objects.yaml:3: kind: unsupported value "Rolout": ramp.dev/v1alpha1 serves AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, ClusterRolloutProfile, Rollout, RolloutProfile; did you mean Rollout?`,
+				`objects.yaml:3: kind: unsupported value "Rolout": ramp.dev/v1alpha1 serves AnalysisRun, AnalysisTemplate, ClusterAnalysisTemplate, ClusterRolloutProfile, NotificationConfig, Rollout, RolloutProfile; did you mean Rollout?`,
 				`objects.yaml:7: apiVersion: unsupported value "ramp.dev/v1beta1": Ramp serves only ramp.dev/v1alpha1; write apiVersion: ramp.dev/v1alpha1`,
 				`objects.yaml:12: kind: required: every object names its apiVersion and kind; add kind`,
 				`objects.yaml:16: a document must be an object with apiVersion and kind; remove it or complete it`,

@@ -73,6 +73,9 @@ func writeHeader(b *strings.Builder, objs Objects, o Options) {
 		}
 		line("  Step:", s)
 	}
+	if g, t := gateLine(ro, o.Now); g != "" {
+		line("  Gate:", o.paint(t, clean(g)))
+	}
 	if isCanary(ro) {
 		line("  Weight:", "set "+strconv.Itoa(int(setWeight(ro)))+", actual "+actualWeight(ro))
 	}

@@ -26,6 +26,7 @@ func scenarios() []scenario {
 		{"healthy", healthy()},
 		{"canary-profile", canaryProfile()},
 		{"canary-judge", canaryJudge()},
+		{"canary-gate", canaryGate()},
 	}
 }
 
@@ -115,6 +116,34 @@ func canaryRouted() Objects {
 	stable := newReplicaSet(ro, "59f7c6d8a", "4", "ghcr.io/acme/checkout:1.8.0", 2, 2, 5*day)
 	canary := newReplicaSet(ro, "6d4c8f7b2", "5", "ghcr.io/acme/checkout:1.9.0", 1, 1, 8*time.Minute)
 	pods := append(podsOf(&stable, 5*day, "b6t8w", "m2x4z"), podsOf(&canary, 8*time.Minute, "k9d3s")...)
+	return Objects{Rollout: ro, ReplicaSets: []appsv1.ReplicaSet{stable, canary}, Pods: pods}
+}
+
+// canaryGate is a canary waiting at a gate step (2/3) for its approval
+// service, which has answered twice without deciding.
+func canaryGate() Objects {
+	ro := newRollout("shop", "basket", 2, 20*day, rampv1alpha1.RolloutStrategy{Canary: &rampv1alpha1.CanaryStrategy{
+		Steps: []rampv1alpha1.CanaryStep{
+			setWeightStep(20), {Gate: &rampv1alpha1.RolloutGate{Webhook: rampv1alpha1.GateWebhook{URL: "https://approvals.example/ramp"}}}, setWeightStep(60),
+		},
+	}})
+	ro.Status = rampv1alpha1.RolloutStatus{
+		Phase: rampv1alpha1.RolloutPhasePaused,
+		Message: "Waiting at step 2/3 (gate) since 2026-03-01T11:56:00Z for its service to allow revision 7c5d9e8f1: 2 calls, " +
+			"last answer HTTP 202: CHG-42 not approved yet; run kubectl ramp promote basket to go on without it or kubectl ramp abort basket to roll back",
+		CurrentPodHash:   "7c5d9e8f1",
+		StableRS:         "2b4a6c8e0",
+		CurrentStepIndex: ptr.To[int32](1),
+		PauseConditions:  []rampv1alpha1.PauseCondition{{Reason: rampv1alpha1.PauseReasonGate, StartTime: ago(4 * time.Minute)}},
+		ControllerPause:  true,
+		Gate: &rampv1alpha1.GateStatus{Name: "step 2", PodTemplateHash: "7c5d9e8f1", Decision: rampv1alpha1.GateWaiting,
+			StartedAt: ago(4 * time.Minute), LastCheckedAt: ptr.To(ago(10 * time.Second)), Attempts: 2,
+			LastAnswer: "HTTP 202: CHG-42 not approved yet"},
+		Replicas: 3, UpdatedReplicas: 1, ReadyReplicas: 3, AvailableReplicas: 3,
+	}
+	stable := newReplicaSet(ro, "2b4a6c8e0", "9", "ghcr.io/acme/basket:3.1", 2, 2, 6*day)
+	canary := newReplicaSet(ro, "7c5d9e8f1", "10", "ghcr.io/acme/basket:3.2", 1, 1, 6*time.Minute)
+	pods := append(podsOf(&stable, 6*day, "c3v5b", "n7m9q"), podsOf(&canary, 6*time.Minute, "p2r4t")...)
 	return Objects{Rollout: ro, ReplicaSets: []appsv1.ReplicaSet{stable, canary}, Pods: pods}
 }
 

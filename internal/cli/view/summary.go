@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/utils/ptr"
@@ -116,8 +117,37 @@ func stepDetail(ro *rampv1alpha1.Rollout) string {
 		return "setHeaderRoute " + s.SetHeaderRoute.Name
 	case s.SetMirrorRoute != nil:
 		return "setMirrorRoute " + s.SetMirrorRoute.Name
+	case s.Gate != nil:
+		return "gate"
 	}
 	return ""
+}
+
+// gateLine describes the gate the update waits at, or the gate that
+// aborted it, such as "step 3, waiting 5m, 4 calls, last answer HTTP 202:
+// CHG-42 not approved yet"; "" when neither. The tone says which.
+func gateLine(ro *rampv1alpha1.Rollout, now time.Time) (string, tone) {
+	gs := ro.Status.Gate
+	if gs == nil || gs.PodTemplateHash != ro.Status.CurrentPodHash || ro.Status.StableRS == gs.PodTemplateHash {
+		return "", plain
+	}
+	last := "no answer yet"
+	if gs.LastAnswer != "" {
+		last = "last answer " + gs.LastAnswer
+	}
+	calls := fmt.Sprintf("%d calls", gs.Attempts)
+	if gs.Attempts == 1 {
+		calls = "1 call"
+	}
+	switch {
+	case gs.Decision == rampv1alpha1.GateWaiting && !ro.Status.Abort:
+		return fmt.Sprintf("%s, waiting %s, %s, %s", gs.Name, age(gs.StartedAt.Time, now), calls, last), waiting
+	case gs.Decision == rampv1alpha1.GateDenied && ro.Status.Abort:
+		return fmt.Sprintf("%s, denied after %s: %s", gs.Name, calls, gs.LastAnswer), bad
+	case gs.Decision == rampv1alpha1.GateTimedOut && ro.Status.Abort:
+		return fmt.Sprintf("%s, no decision in time after %s, %s", gs.Name, calls, last), bad
+	}
+	return "", plain
 }
 
 // setWeight is the canary weight the steps ask for at the current step.

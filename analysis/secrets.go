@@ -1,4 +1,4 @@
-package analysisrun
+package analysis
 
 import (
 	"context"
@@ -11,18 +11,19 @@ import (
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 )
 
-// SecretReader reads Secret keys in one namespace straight from the API
-// server (Secrets are not cached, so the controller holds none in memory).
-type SecretReader struct {
+// NamespaceSecrets reads Secret keys in one namespace straight from the
+// API server (Secrets are not cached, so the controller holds none in
+// memory).
+type NamespaceSecrets struct {
 	// Reader is an uncached reader.
 	Reader client.Reader
-	// Namespace is the run's namespace.
+	// Namespace is where the Secrets are.
 	Namespace string
 }
 
 // SecretValue returns one key of a Secret; errors name the Secret and key,
 // never a value.
-func (s SecretReader) SecretValue(ctx context.Context, ref rampv1alpha1.SecretKeyRef) (string, error) {
+func (s NamespaceSecrets) SecretValue(ctx context.Context, ref rampv1alpha1.SecretKeyRef) (string, error) {
 	sec := &corev1.Secret{}
 	err := s.Reader.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: ref.Name}, sec)
 	if apierrors.IsNotFound(err) {
