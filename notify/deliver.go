@@ -28,7 +28,7 @@ const (
 	snippetMax = 200
 	// readMax is how much of an error response's body is read to redact
 	// it: more than snippetMax plus the longest secret, so that no secret
-	// starting in the snippet is cut before it is recognised.
+	// starting in the snippet is cut before it is recognized.
 	readMax = 16 << 10
 	// drainMax is how much of a response's body is read to reuse the
 	// connection.

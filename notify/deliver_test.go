@@ -17,13 +17,10 @@ import (
 
 // sendOne delivers d with a Sender retrying at once over the real network
 // (to httptest servers) and returns its result.
-func sendOne(t *testing.T, o Options, d Delivery) Result {
+func sendOne(t *testing.T, d Delivery) Result {
 	t.Helper()
 	res := newCollector()
-	o.OnResult = res.onResult
-	if o.MaxAttempts == 0 {
-		o.MaxAttempts = 2
-	}
+	o := Options{OnResult: res.onResult, MaxAttempts: 2}
 	o.InitialBackoff, o.MaxBackoff, o.Timeout = time.Millisecond, time.Millisecond, 5*time.Second
 	s := NewSender(o)
 	stop := start(t, s)
@@ -55,7 +52,7 @@ func TestRequest(t *testing.T) {
 		Config: types.NamespacedName{Namespace: "shop", Name: "team"}, Receiver: "hook", Kind: KindWebhook,
 		URL: srv.URL + "/hook?token=abc", Headers: map[string]string{"Authorization": "Bearer t0ken"}, SigningKey: key,
 	}}
-	r := sendOne(t, Options{}, d)
+	r := sendOne(t, d)
 	if r.Err != nil || r.Attempts != 1 {
 		t.Fatalf("result after %d attempts: %v", r.Attempts, r.Err)
 	}
@@ -77,7 +74,7 @@ func TestRequest(t *testing.T) {
 	}
 
 	d.Target.SigningKey = nil
-	if r := sendOne(t, Options{}, d); r.Err != nil || got.Header.Get(HeaderSignature) != "" || got.Header.Get(HeaderTimestamp) != "" {
+	if r := sendOne(t, d); r.Err != nil || got.Header.Get(HeaderSignature) != "" || got.Header.Get(HeaderTimestamp) != "" {
 		t.Errorf("unsigned delivery: %v, signature %q", r.Err, got.Header.Get(HeaderSignature))
 	}
 }
@@ -117,7 +114,7 @@ func TestSecretsScrubbed(t *testing.T) {
 	} {
 		tg := secret
 		tg.URL = c.url
-		r := sendOne(t, Options{}, Delivery{Target: tg, Message: testMessage()})
+		r := sendOne(t, Delivery{Target: tg, Message: testMessage()})
 		if r.Err == nil {
 			t.Fatalf("%s: delivered", c.name)
 		}
@@ -160,19 +157,19 @@ func TestRedirects(t *testing.T) {
 
 	tg := target("", KindWebhook)
 	tg.URL = srv.URL + "/away"
-	r := sendOne(t, Options{}, Delivery{Target: tg, Message: testMessage()})
+	r := sendOne(t, Delivery{Target: tg, Message: testMessage()})
 	var de *DeliveryError
 	if !errors.As(r.Err, &de) || de.StatusCode != http.StatusTemporaryRedirect || r.Attempts != 1 || otherHits.Load() != 0 {
 		t.Errorf("redirect to another host: %v after %d attempts, %d requests there", r.Err, r.Attempts, otherHits.Load())
 	}
 
 	tg.URL = srv.URL + "/found"
-	if r := sendOne(t, Options{}, Delivery{Target: tg, Message: testMessage()}); r.Err == nil || sameHits.Load() != 0 {
+	if r := sendOne(t, Delivery{Target: tg, Message: testMessage()}); r.Err == nil || sameHits.Load() != 0 {
 		t.Errorf("302 redirect: %v, want not followed (it would turn the POST into a GET)", r.Err)
 	}
 
 	tg.URL = srv.URL + "/moved"
-	if r := sendOne(t, Options{}, Delivery{Target: tg, Message: testMessage()}); r.Err != nil || sameHits.Load() != 1 {
+	if r := sendOne(t, Delivery{Target: tg, Message: testMessage()}); r.Err != nil || sameHits.Load() != 1 {
 		t.Errorf("308 redirect on the same host: %v, %d posts arrived", r.Err, sameHits.Load())
 	}
 }

@@ -125,7 +125,7 @@ func (m Message) weightText() string {
 	return strconv.FormatInt(int64(*m.Weight), 10) + "%"
 }
 
-// fact is a labelled detail of a message, shown by chat formats.
+// fact is a labeled detail of a message, shown by chat formats.
 type fact struct {
 	name  string
 	value string

@@ -377,3 +377,15 @@ func (s *Sender) report(r Result) {
 		s.opts.OnResult(r)
 	}
 }
+
+// CountFailed counts a notification that failed before it could be given
+// to a Sender (its receiver's Secret could not be read, say).
+func CountFailed() {
+	metricSent.WithLabelValues("failed").Inc()
+}
+
+// CountDropped counts a notification dropped before it reached a Sender
+// (a full queue in front of it).
+func CountDropped() {
+	metricSent.WithLabelValues("dropped").Inc()
+}

@@ -48,7 +48,7 @@ func TestClientErrorNotRetried(t *testing.T) {
 		s.Send(delivery("chat", "web"))
 		r := <-res.ch
 		var de *DeliveryError
-		if r.Attempts != 1 || !errors.As(r.Err, &de) || de.StatusCode != 400 {
+		if r.Attempts != 1 || !errors.As(r.Err, &de) || de.StatusCode != http.StatusBadRequest {
 			t.Fatalf("result after %d attempts: %v, want status 400 after 1", r.Attempts, r.Err)
 		}
 		before.expect(t, map[[2]string]float64{{"sent", "failed"}: 1, {"attempts", "error"}: 1})

@@ -184,6 +184,11 @@ const analysisAbortPrefix = "analysis run "
 // abortForRun aborts the update because of a run that failed, with the
 // run's own explanation.
 func abortForRun(s *scope, run *rampv1alpha1.AnalysisRun) {
+	if s.rollout.Status.Abort {
+		return
+	}
+	s.events = append(s.events, event{trigger: rampv1alpha1.TriggerAnalysisFailed,
+		note: fmt.Sprintf("Analysis run %s ended %s: %s", run.Name, run.Status.Phase, run.Status.Message)})
 	abortUpdate(s, fmt.Sprintf("%s%s (%s): %s", analysisAbortPrefix, run.Name, run.Status.Phase, run.Status.Message))
 }
 

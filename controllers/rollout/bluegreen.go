@@ -210,6 +210,7 @@ func (r *Reconciler) promoteBlueGreen(ctx context.Context, s *scope) error {
 	resetSteps(st)
 	s.event(eventNormal, reasonPromoted, "Promote", "Revision %s is now the stable version; the old one stays up for %s",
 		revisionLabel(s.newRS), seconds(ptr.Deref(bg.ScaleDownDelaySeconds, rampv1alpha1.DefaultScaleDownDelaySeconds)))
+	s.notifyLast(rampv1alpha1.TriggerPromoted, 0)
 	if old != nil && old != s.newRS {
 		if err := r.keepUntil(ctx, s, old, seconds(ptr.Deref(bg.ScaleDownDelaySeconds, rampv1alpha1.DefaultScaleDownDelaySeconds))); err != nil {
 			return err
@@ -280,6 +281,8 @@ func (r *Reconciler) blueGreenAnalysis(ctx context.Context, s *scope, kind strin
 			return true, true, nil
 		default:
 			addPause(s, rampv1alpha1.PauseReasonInconclusiveAnalysis)
+			s.event(eventNormal, reasonPaused, "Pause", "Paused: analysis run %s is inconclusive: %s", run.Name, run.Status.Message)
+			s.notifyLast(rampv1alpha1.TriggerAnalysisInconclusive, 0)
 		}
 	}
 	return false, false, nil
@@ -301,6 +304,11 @@ func promotionGranted(s *scope) bool {
 	switch {
 	case pause == nil && !st.ControllerPause:
 		addPause(s, rampv1alpha1.PauseReasonBlueGreenPause)
+		if !auto {
+			s.event(eventNormal, reasonPaused, "Pause", "Paused before the active Service switches to revision %s: waiting for kubectl ramp promote %s",
+				revisionLabel(s.newRS), s.rollout.Name)
+			s.notifyLast(rampv1alpha1.TriggerPaused, 0)
+		}
 		if auto {
 			s.requeueAt(autoPromotionAt(findPause(st, rampv1alpha1.PauseReasonBlueGreenPause), wait))
 		}

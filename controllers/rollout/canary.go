@@ -53,6 +53,7 @@ func (r *Reconciler) syncRevision(_ context.Context, s *scope) error {
 				"Rolled back to revision %s, still up within its scale-down delay: switching to it at once", revisionLabel(s.newRS))
 		default:
 			s.event(eventNormal, reasonRolloutUpdated, "Update", "New revision %s: starting %d steps", s.hash, len(steps))
+			s.notifyLast(rampv1alpha1.TriggerRolloutUpdated, 0)
 		}
 	case st.CurrentStepHash != stepHash:
 		st.CurrentStepHash = stepHash
@@ -106,6 +107,7 @@ func abortUpdate(s *scope, by string) {
 	}
 	s.event(eventWarning, reasonAborted, "Abort", "Update to revision %s aborted by %s %s: back to the stable revision %s",
 		s.hash, by, where, st.StableRS)
+	s.notifyLast(rampv1alpha1.TriggerAborted, 0)
 }
 
 // clearAbort forgets an abort.
@@ -368,12 +370,20 @@ func (r *Reconciler) stepOnce(ctx context.Context, s *scope) (again bool, err er
 	}
 	for _, i := range out.completed {
 		s.event(eventNormal, reasonStepCompleted, "Step", "Step %d of %d completed (%s)", i+1, len(steps), describeStep(steps[i]))
+		s.notifyLast(rampv1alpha1.TriggerStepCompleted, i+1)
 	}
 	if out.resumedAt >= 0 {
 		s.event(eventNormal, reasonResumed, "Resume", "Promoted past the pause at step %d of %d", out.resumedAt+1, len(steps))
 	}
 	if out.pausedAt >= 0 {
 		s.event(eventNormal, reasonPaused, "Pause", "Paused at step %d of %d (%s)", out.pausedAt+1, len(steps), describeStep(steps[out.pausedAt]))
+		switch {
+		case findPause(st, rampv1alpha1.PauseReasonInconclusiveAnalysis) != nil:
+			s.notifyLast(rampv1alpha1.TriggerAnalysisInconclusive, out.pausedAt+1)
+		case steps[out.pausedAt].Pause != nil && steps[out.pausedAt].Pause.Duration == nil:
+			// A pause without a duration waits for a person.
+			s.notifyLast(rampv1alpha1.TriggerPaused, out.pausedAt+1)
+		}
 	}
 	if !out.wakeAt.IsZero() {
 		s.requeueAt(out.wakeAt)
@@ -492,6 +502,7 @@ func (r *Reconciler) promote(ctx context.Context, s *scope) error {
 		how = "at once (promote --full)"
 	}
 	s.event(eventNormal, reasonPromoted, "Promote", "Revision %s promoted %s: it is now the stable version", revisionLabel(s.newRS), how)
+	s.notifyLast(rampv1alpha1.TriggerPromoted, 0)
 	// The stable Service selects the new version before the old one
 	// drains: were the controller stopped between the two, the Service
 	// would otherwise select a version with no pods until it came back.

@@ -65,6 +65,8 @@ type Reconciler struct {
 
 	// APIReader reads Secrets (gates' header values) from the API server.
 	APIReader client.Reader
+	// Notifier, when set, sends the notifications of Rollouts' transitions.
+	Notifier Notifier
 
 	// gates are the calls to gates' services under way (see gateCalls).
 	gatesOnce sync.Once

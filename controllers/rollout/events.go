@@ -42,9 +42,16 @@ const (
 	eventWarning = corev1.EventTypeWarning
 )
 
-// event is an Event to record once status is written.
+// event is an Event to record once status is written, and, with a
+// trigger, a notification to send (an event without a reason is a
+// notification only).
 type event struct {
 	eventType, reason, action, note string
+	// trigger, when set, sends the event as a notification (see
+	// notification.go); step is the canary step it is about, counted from
+	// 1 (0: the current one).
+	trigger rampv1alpha1.NotificationTrigger
+	step    int32
 }
 
 // sideEffects are the reasons of Events about a write already made to
@@ -65,6 +72,14 @@ func (s *scope) event(eventType, reason, action, format string, args ...any) {
 	s.events = append(s.events, event{eventType: eventType, reason: reason, action: action, note: fmt.Sprintf(format, args...)})
 }
 
+// notifyLast makes the Event queued last a notification with trigger
+// too, about step (counted from 1; 0 for the current step).
+func (s *scope) notifyLast(trigger rampv1alpha1.NotificationTrigger, step int32) {
+	if n := len(s.events); n > 0 {
+		s.events[n-1].trigger, s.events[n-1].step = trigger, step
+	}
+}
+
 // recordEvents records the queued Events, plus those that follow from the
 // status transition from before to now.
 func (r *Reconciler) recordEvents(s *scope, before *rampv1alpha1.RolloutStatus) {
@@ -76,6 +91,7 @@ func (r *Reconciler) recordEvents(s *scope, before *rampv1alpha1.RolloutStatus) 
 	switch {
 	case specPausedNow && !specPausedBefore:
 		s.event(eventNormal, reasonPaused, "Pause", "Paused by spec.paused")
+		s.notifyLast(rampv1alpha1.TriggerPaused, 0)
 	case specPausedBefore && !specPausedNow && st.Phase != rampv1alpha1.RolloutPhaseHealthy:
 		s.event(eventNormal, reasonResumed, "Resume", "Resumed: spec.paused is false")
 	}
@@ -83,6 +99,7 @@ func (r *Reconciler) recordEvents(s *scope, before *rampv1alpha1.RolloutStatus) 
 		switch {
 		case st.Phase == rampv1alpha1.RolloutPhaseHealthy && before.Phase != "":
 			s.event(eventNormal, reasonCompleted, "Complete", "%s", st.Message)
+			s.notifyLast(rampv1alpha1.TriggerHealthy, 0)
 		case s.stalled != nil:
 			s.event(eventWarning, reasonInvalidSpec, "Validate", "%s", st.Message)
 		case conditionReason(st.Conditions, rampv1alpha1.ConditionProgressing) == reasonProgressDeadline:
@@ -95,15 +112,18 @@ func (r *Reconciler) recordEvents(s *scope, before *rampv1alpha1.RolloutStatus) 
 }
 
 // emit records the queued Events; with onlySideEffects, only those about
-// writes already made.
+// writes already made. Notifications go with the status transitions, so a
+// retried reconcile does not send them twice.
 func (r *Reconciler) emit(s *scope, onlySideEffects bool) {
-	if r.Recorder == nil {
-		return
-	}
 	for _, e := range s.events {
 		if onlySideEffects && !sideEffects[e.reason] {
 			continue
 		}
-		r.Recorder.Eventf(s.rollout, nil, e.eventType, e.reason, e.action, "%s", e.note)
+		if r.Recorder != nil && e.reason != "" {
+			r.Recorder.Eventf(s.rollout, nil, e.eventType, e.reason, e.action, "%s", e.note)
+		}
+		if r.Notifier != nil && e.trigger != "" && !onlySideEffects {
+			r.Notifier.Notify(s.rollout, notification(s, e))
+		}
 	}
 }

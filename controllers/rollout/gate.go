@@ -199,6 +199,7 @@ func (r *Reconciler) runGate(s *scope, name string, g *rampv1alpha1.RolloutGate,
 	switch {
 	case plan.started:
 		s.event(eventNormal, reasonGateWaiting, "Gate", "Waiting at the gate of %s for its service to allow revision %s", name, s.hash)
+		s.notifyLast(rampv1alpha1.TriggerGateWaiting, 0)
 	case plan.resumed:
 		s.event(eventNormal, reasonResumed, "Resume", "Promoted past the gate of %s", name)
 	case plan.allowed && answer != nil:

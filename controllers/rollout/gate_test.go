@@ -10,6 +10,7 @@ import (
 
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 	"github.com/rampdev/ramp/gate"
+	"github.com/rampdev/ramp/notify"
 )
 
 // TestGateStep walks a gate through its life: asked at once, asked again
@@ -123,5 +124,47 @@ func TestGateAdvanceSteps(t *testing.T) {
 	allow = true
 	if out, _ = advanceSteps(st, steps, metav1.Now().Time, checks); !out.done {
 		t.Errorf("after the gate allowed: %+v", out)
+	}
+}
+
+// notes is a fake Notifier.
+type notes struct{ got []notify.Message }
+
+func (n *notes) Notify(_ *rampv1alpha1.Rollout, m notify.Message) { n.got = append(n.got, m) }
+
+// TestEmitNotifies: the transitions queued with a trigger are sent once the
+// status is written, with the update's details; nothing is sent when only
+// the side effects of a failed status write are recorded.
+func TestEmitNotifies(t *testing.T) {
+	ro := &rampv1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"},
+		Spec: rampv1alpha1.RolloutSpec{Strategy: rampv1alpha1.RolloutStrategy{Canary: &rampv1alpha1.CanaryStrategy{
+			Steps: []rampv1alpha1.CanaryStep{{SetWeight: ptr.To[int32](20)}, {Pause: &rampv1alpha1.RolloutPause{}}, {SetWeight: ptr.To[int32](60)}}}}},
+		Status: rampv1alpha1.RolloutStatus{Phase: rampv1alpha1.RolloutPhasePaused, StableRS: "old", CurrentStepIndex: ptr.To[int32](1),
+			Canary: rampv1alpha1.CanaryStatus{Weights: &rampv1alpha1.TrafficWeights{Canary: rampv1alpha1.WeightDestination{Weight: 20}}}},
+	}
+	s := &scope{rollout: ro, hash: "new", now: time.Now()}
+	s.event(eventNormal, reasonScaledReplicaSet, "Scale", "Scaled up")
+	s.event(eventNormal, reasonStepCompleted, "Step", "Step 1 of 3 completed (setWeight 20)")
+	s.notifyLast(rampv1alpha1.TriggerStepCompleted, 1)
+	s.event(eventNormal, reasonPaused, "Pause", "Paused at step 2 of 3 (pause)")
+	s.notifyLast(rampv1alpha1.TriggerPaused, 2)
+
+	n := &notes{}
+	r := &Reconciler{Notifier: n}
+	r.emit(s, true)
+	if len(n.got) != 0 {
+		t.Fatalf("notifications sent with the side effects of a failed write: %+v", n.got)
+	}
+	r.emit(s, false)
+	if len(n.got) != 2 || n.got[0].Trigger != rampv1alpha1.TriggerStepCompleted || n.got[1].Trigger != rampv1alpha1.TriggerPaused {
+		t.Fatalf("notifications %+v; want StepCompleted then Paused", n.got)
+	}
+	m := n.got[1]
+	if m.Rollout != "web" || m.Namespace != "shop" || m.PodTemplateHash != "new" || *m.Step != 2 || m.Steps != 3 ||
+		*m.Weight != 20 || m.Phase != "Paused" || m.Reason != reasonPaused || m.Text != "Paused at step 2 of 3 (pause)" {
+		t.Errorf("the Paused notification %+v", m)
+	}
+	if *n.got[0].Step != 1 {
+		t.Errorf("the StepCompleted notification is about step %d, want 1", *n.got[0].Step)
 	}
 }

@@ -42,6 +42,8 @@ import (
 	profilectrl "github.com/rampdev/ramp/controllers/profile"
 	"github.com/rampdev/ramp/controllers/rollout"
 	"github.com/rampdev/ramp/internal/eventrec"
+	"github.com/rampdev/ramp/internal/notifier"
+	"github.com/rampdev/ramp/notify"
 	"github.com/rampdev/ramp/trafficrouting/routers"
 )
 
@@ -182,9 +184,16 @@ func New(cfg *rest.Config, opts Options) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("add ready check: %w", err)
 	}
 
+	// A receiver holds at most one worker at a time (its messages go in
+	// order), so receivers that hang leave the others free workers.
+	notes := notifier.New(mgr.GetClient(), mgr.GetAPIReader(), events, notify.Options{Workers: 64})
+	if err := mgr.Add(notes); err != nil {
+		return nil, fmt.Errorf("add the notifier: %w", err)
+	}
 	if err := (&rollout.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
+		Notifier:  notes,
 		Recorder:  events,
 		Clock:     clock.RealClock{},
 		Routers:   routers.All,

@@ -76,10 +76,18 @@ func ptrTo[T any](v T) *T { return &v }
 // Healthy and starts an update to v2.
 func startCanary(t *testing.T, k8s client.WithWatch, ns, name string, steps ...rampv1alpha1.CanaryStep) *rampv1alpha1.Rollout {
 	t.Helper()
+	ro := createCanary(t, k8s, ns, name, steps...)
+	framework.SetImage(t, k8s, ro, "registry.example/"+name+":v2")
+	return ro
+}
+
+// createCanary creates a canary Rollout and waits for its first revision
+// to be Healthy.
+func createCanary(t *testing.T, k8s client.WithWatch, ns, name string, steps ...rampv1alpha1.CanaryStep) *rampv1alpha1.Rollout {
+	t.Helper()
 	ro := framework.NewRollout(ns, name, "registry.example/"+name+":v1", 2, steps...)
 	framework.Create(t, k8s, ro)
 	framework.WaitRollout(t, k8s, client.ObjectKeyFromObject(ro), waitTimeout, "the first revision to be Healthy", healthy)
-	framework.SetImage(t, k8s, ro, "registry.example/"+name+":v2")
 	return ro
 }
 
