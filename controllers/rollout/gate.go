@@ -111,20 +111,22 @@ func gateStep(st *rampv1alpha1.RolloutStatus, name, hash string, g *rampv1alpha1
 		st.ControllerPause = true
 		return gatePlan{started: true, call: !inFlight, wake: now.Add(timeout)}, nil
 	}
-	pass := func() gatePlan {
-		removePause(st, rampv1alpha1.PauseReasonGate)
-		st.ControllerPause = false
-		return gatePlan{allowed: true}
-	}
 	if gs.Decision == rampv1alpha1.GateAllowed {
 		// Decided in an earlier reconcile: nothing to change (a later
 		// pause may hold controllerPause).
 		return gatePlan{allowed: true}, nil
 	}
+	// done ends the wait with decision: the gate's pause goes, and the
+	// update goes on, or is aborted when abort says why.
+	done := func(decision rampv1alpha1.GateDecision, abort string) gatePlan {
+		gs.Decision = decision
+		removePause(st, rampv1alpha1.PauseReasonGate)
+		st.ControllerPause = false
+		return gatePlan{allowed: abort == "", abort: abort}
+	}
 	if findPause(st, rampv1alpha1.PauseReasonGate) == nil && st.ControllerPause {
 		// A person promoted past the waiting gate.
-		gs.Decision = rampv1alpha1.GateAllowed
-		plan := pass()
+		plan := done(rampv1alpha1.GateAllowed, "")
 		plan.resumed = true
 		return plan, nil
 	}
@@ -134,24 +136,18 @@ func gateStep(st *rampv1alpha1.RolloutStatus, name, hash string, g *rampv1alpha1
 		gs.LastAnswer = answer.Text
 		switch answer.Decision {
 		case rampv1alpha1.GateAllowed:
-			gs.Decision = rampv1alpha1.GateAllowed
-			return pass(), nil
+			return done(rampv1alpha1.GateAllowed, ""), nil
 		case rampv1alpha1.GateDenied:
-			gs.Decision = rampv1alpha1.GateDenied
-			plan := pass()
-			plan.allowed, plan.abort = false, fmt.Sprintf("%sat %s (%s)", gateAbortPrefix, name, answer.Text)
-			return plan, nil
+			return done(rampv1alpha1.GateDenied, fmt.Sprintf("%sat %s (%s)", gateAbortPrefix, name, answer.Text)), nil
 		}
 	}
 	if deadline := gs.StartedAt.Add(timeout); !now.Before(deadline) {
-		gs.Decision = rampv1alpha1.GateTimedOut
-		plan := pass()
 		last := gs.LastAnswer
 		if last == "" {
 			last = "none"
 		}
-		plan.allowed, plan.abort = false, fmt.Sprintf("%sat %s (no decision within %s; last answer: %s)", gateAbortPrefix, name, timeout, last)
-		return plan, nil
+		return done(rampv1alpha1.GateTimedOut,
+			fmt.Sprintf("%sat %s (no decision within %s; last answer: %s)", gateAbortPrefix, name, timeout, last)), nil
 	}
 	plan := gatePlan{wake: gs.StartedAt.Add(timeout)}
 	if inFlight {
