@@ -662,7 +662,24 @@ func canaryFieldCases() []effectiveCase {
 }
 
 func blueGreenFieldCases() []effectiveCase {
+	gate := func(url string, retry ramp.DurationString) *ramp.RolloutGate {
+		return &ramp.RolloutGate{Webhook: ramp.GateWebhook{URL: url}, RetryInterval: retry}
+	}
 	return []effectiveCase{
+		// prePromotionGate: an object, merged field by field
+		{
+			field: "blueGreen.prePromotionGate", mode: profileKept, name: "from the profile",
+			inline:  blueGreen(ramp.BlueGreenStrategy{ActiveService: "web"}),
+			profile: blueGreenProfile(ramp.BlueGreenStrategy{PrePromotionGate: gate("https://approve.example/team", "30s")}),
+			want:    blueGreen(ramp.BlueGreenStrategy{ActiveService: "web", PrePromotionGate: gate("https://approve.example/team", "30s")}),
+		},
+		{
+			field: "blueGreen.prePromotionGate", mode: rolloutWins, name: "rollout's URL, profile's retry interval",
+			inline:  blueGreen(ramp.BlueGreenStrategy{PrePromotionGate: gate("https://approve.example/web", "")}),
+			profile: blueGreenProfile(ramp.BlueGreenStrategy{PrePromotionGate: gate("https://approve.example/team", "30s")}),
+			want:    blueGreen(ramp.BlueGreenStrategy{PrePromotionGate: gate("https://approve.example/web", "30s")}),
+		},
+
 		// activeService / previewService
 		{
 			field: "blueGreen.activeService", mode: profileKept, name: "from the profile",
