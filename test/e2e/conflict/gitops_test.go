@@ -194,12 +194,16 @@ func TestGitOpsToolBesideController(t *testing.T) {
 
 	// Once the client stops, the controller settles: the route and the
 	// Services end as they should, then nothing moves.
+	// The client's last sync may have replaced either Service just before
+	// it stopped: both are corrected before the quiet window opens.
 	final := framework.Get(t, k8s, key, &rampv1alpha1.Rollout{})
-	framework.WaitFor(t, k8s, client.ObjectKey{Namespace: ns, Name: "web-stable"}, &corev1.Service{}, waitTimeout,
-		"web-stable to select the new version", func(s *corev1.Service) (bool, string) {
-			h := s.Spec.Selector[rampv1alpha1.LabelPodTemplateHash]
-			return h == final.Status.StableRS, h
-		})
+	for _, name := range []string{"web-stable", "web-canary"} {
+		framework.WaitFor(t, k8s, client.ObjectKey{Namespace: ns, Name: name}, &corev1.Service{}, waitTimeout,
+			name+" to select the new version", func(s *corev1.Service) (bool, string) {
+				h := s.Spec.Selector[rampv1alpha1.LabelPodTemplateHash]
+				return h == final.Status.StableRS, h
+			})
+	}
 	quietFrom := routeChanges() + stableChanges() + canaryChanges()
 	time.Sleep(3 * time.Second) // a quiet window: any write now would be a loop
 	if n := routeChanges() + stableChanges() + canaryChanges() - quietFrom; n != 0 {
