@@ -111,23 +111,40 @@ func newTransport(k transportID, pem string) *http.Transport {
 	return transport
 }
 
+// HeaderValues returns the value of each header by name, reading
+// Secret-backed values through secrets, and those secret values apart (to
+// keep out of anything recorded). Errors name the header or the Secret,
+// never a secret value.
+func HeaderValues(ctx context.Context, secrets SecretReader, headers []rampv1alpha1.WebMetricHeader) (values map[string]string, secret []string, err error) {
+	values = make(map[string]string, len(headers))
+	for _, h := range headers {
+		switch {
+		case h.Value != nil:
+			values[h.Key] = *h.Value
+		case h.ValueFrom != nil:
+			v, err := secrets.SecretValue(ctx, h.ValueFrom.SecretKeyRef)
+			if err != nil {
+				return nil, nil, fmt.Errorf("header %s: %w", h.Key, err)
+			}
+			values[h.Key] = v
+			secret = append(secret, v)
+		default:
+			values[h.Key] = ""
+		}
+	}
+	return values, secret, nil
+}
+
 // SetHeaders sets a provider's headers and authentication on req, reading
 // secret values through secrets. Errors name the header or the Secret, never
 // a secret value.
 func SetHeaders(ctx context.Context, req *http.Request, secrets SecretReader, headers []rampv1alpha1.WebMetricHeader, auth *rampv1alpha1.MetricAuthentication) error {
+	values, _, err := HeaderValues(ctx, secrets, headers)
+	if err != nil {
+		return err
+	}
 	for _, h := range headers {
-		value := ""
-		switch {
-		case h.Value != nil:
-			value = *h.Value
-		case h.ValueFrom != nil:
-			v, err := secrets.SecretValue(ctx, h.ValueFrom.SecretKeyRef)
-			if err != nil {
-				return fmt.Errorf("header %s: %w", h.Key, err)
-			}
-			value = v
-		}
-		req.Header.Set(h.Key, value)
+		req.Header.Set(h.Key, values[h.Key])
 	}
 	if auth == nil {
 		return nil

@@ -24,6 +24,9 @@ type NamespaceSecrets struct {
 // SecretValue returns one key of a Secret; errors name the Secret and key,
 // never a value.
 func (s NamespaceSecrets) SecretValue(ctx context.Context, ref rampv1alpha1.SecretKeyRef) (string, error) {
+	if s.Reader == nil {
+		return "", fmt.Errorf("secret %q: this controller reads no Secrets", ref.Name)
+	}
 	sec := &corev1.Secret{}
 	err := s.Reader.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: ref.Name}, sec)
 	if apierrors.IsNotFound(err) {

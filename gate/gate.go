@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rampdev/ramp/analysis"
 	rampv1alpha1 "github.com/rampdev/ramp/api/v1alpha1"
 )
 
@@ -171,7 +172,9 @@ func callError(err error) string {
 	return err.Error()
 }
 
-// scrub replaces the target, its query and the header values in a's text.
+// scrub replaces the target, its query and user, the header values and
+// secrets in a's text (values under 4 characters are left: too short to
+// be secrets, and replacing them would garble the text).
 func scrub(a Answer, target string, headers map[string]string, secrets []string) Answer {
 	values := append([]string{target}, secrets...)
 	if u, err := url.Parse(target); err == nil {
@@ -180,10 +183,12 @@ func scrub(a Answer, target string, headers map[string]string, secrets []string)
 	for _, v := range headers {
 		values = append(values, v)
 	}
+	s := &analysis.Scrubber{}
 	for _, v := range values {
 		if len(v) >= 4 {
-			a.Text = strings.ReplaceAll(a.Text, v, "[redacted]")
+			s.Add(v)
 		}
 	}
+	a.Text = s.Scrub(a.Text)
 	return a
 }

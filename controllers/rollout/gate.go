@@ -222,23 +222,9 @@ func (r *Reconciler) runGate(s *scope, name string, g *rampv1alpha1.RolloutGate,
 func (r *Reconciler) startGateCall(key gateKey, now time.Time, timeout time.Duration, hook rampv1alpha1.GateWebhook, req gate.Request) {
 	secrets := analysis.NamespaceSecrets{Reader: r.APIReader, Namespace: key.rollout.Namespace}
 	r.gateCalls().Start(key, now, timeout+time.Second, func(ctx context.Context) gate.Answer {
-		headers := map[string]string{}
-		var hidden []string
-		for i, h := range hook.Headers {
-			switch {
-			case h.Value != nil:
-				headers[h.Key] = *h.Value
-			case h.ValueFrom != nil:
-				if r.APIReader == nil {
-					return gate.Answer{Decision: rampv1alpha1.GateWaiting, Text: fmt.Sprintf("headers[%d]: no Secret reader in this controller", i)}
-				}
-				v, err := secrets.SecretValue(ctx, h.ValueFrom.SecretKeyRef)
-				if err != nil {
-					return gate.Answer{Decision: rampv1alpha1.GateWaiting, Text: fmt.Sprintf("headers[%d] (%s): %v", i, h.Key, err)}
-				}
-				headers[h.Key] = v
-				hidden = append(hidden, v)
-			}
+		headers, hidden, err := analysis.HeaderValues(ctx, secrets, hook.Headers)
+		if err != nil {
+			return gate.Answer{Decision: rampv1alpha1.GateWaiting, Text: err.Error()}
 		}
 		callCtx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()

@@ -151,13 +151,6 @@ func Subscribes(cfg *rampv1alpha1.NotificationConfig, subscribed []string, trigg
 func (n *Notifier) target(ctx context.Context, cfg *rampv1alpha1.NotificationConfig, rcv *rampv1alpha1.NotificationReceiver) (notify.Target, error) {
 	secrets := analysis.NamespaceSecrets{Reader: n.APIReader, Namespace: cfg.Namespace}
 	t := notify.Target{Config: types.NamespacedName{Namespace: cfg.Namespace, Name: cfg.Name}, Receiver: rcv.Name}
-	read := func(field string, ref rampv1alpha1.SecretKeyRef) (string, error) {
-		v, err := secrets.SecretValue(ctx, ref)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", field, err)
-		}
-		return v, nil
-	}
 	var chat *rampv1alpha1.ChatReceiver
 	switch {
 	case rcv.Slack != nil:
@@ -167,46 +160,46 @@ func (n *Notifier) target(ctx context.Context, cfg *rampv1alpha1.NotificationCon
 	case rcv.GoogleChat != nil:
 		t.Kind, chat = notify.KindGoogleChat, rcv.GoogleChat
 	case rcv.Webhook != nil:
-		return n.webhookTarget(t, rcv.Webhook, read)
+		return webhookTarget(ctx, t, rcv.Webhook, secrets)
 	default:
 		return t, fmt.Errorf("receiver %s sets no webhook, slack, msteams or googlechat", rcv.Name)
 	}
 	var err error
-	t.URL, err = read("urlFrom", chat.URLFrom.SecretKeyRef)
+	t.URL, err = readSecret(ctx, secrets, "urlFrom", chat.URLFrom.SecretKeyRef)
 	return t, err
 }
 
 // webhookTarget resolves a generic webhook receiver.
-func (n *Notifier) webhookTarget(t notify.Target, hook *rampv1alpha1.WebhookReceiver,
-	read func(string, rampv1alpha1.SecretKeyRef) (string, error)) (notify.Target, error) {
+func webhookTarget(ctx context.Context, t notify.Target, hook *rampv1alpha1.WebhookReceiver, secrets analysis.SecretReader) (notify.Target, error) {
 	t.Kind, t.URL = notify.KindWebhook, hook.URL
 	var err error
 	if hook.URLFrom != nil {
-		if t.URL, err = read("webhook.urlFrom", hook.URLFrom.SecretKeyRef); err != nil {
+		if t.URL, err = readSecret(ctx, secrets, "webhook.urlFrom", hook.URLFrom.SecretKeyRef); err != nil {
 			return t, err
 		}
 	}
 	if len(hook.Headers) > 0 {
-		t.Headers = map[string]string{}
-	}
-	for i, h := range hook.Headers {
-		switch {
-		case h.Value != nil:
-			t.Headers[h.Key] = *h.Value
-		case h.ValueFrom != nil:
-			if t.Headers[h.Key], err = read(fmt.Sprintf("webhook.headers[%d]", i), h.ValueFrom.SecretKeyRef); err != nil {
-				return t, err
-			}
+		if t.Headers, _, err = analysis.HeaderValues(ctx, secrets, hook.Headers); err != nil {
+			return t, fmt.Errorf("webhook.headers: %w", err)
 		}
 	}
 	if hook.SigningKeyFrom != nil {
-		key, err := read("webhook.signingKeyFrom", hook.SigningKeyFrom.SecretKeyRef)
+		key, err := readSecret(ctx, secrets, "webhook.signingKeyFrom", hook.SigningKeyFrom.SecretKeyRef)
 		if err != nil {
 			return t, err
 		}
 		t.SigningKey = []byte(key)
 	}
 	return t, nil
+}
+
+// readSecret reads a Secret-backed field; errors name the field.
+func readSecret(ctx context.Context, secrets analysis.SecretReader, field string, ref rampv1alpha1.SecretKeyRef) (string, error) {
+	v, err := secrets.SecretValue(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", field, err)
+	}
+	return v, nil
 }
 
 // reportResult records a delivery that failed for good.
