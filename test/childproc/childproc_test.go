@@ -92,14 +92,19 @@ func TestChildDiesWithParent(t *testing.T) {
 // ends), and returns start's error.
 func startFromEndingThread(t *testing.T, start func() error) error {
 	t.Helper()
+	// A goroutine that lands on the main thread keeps it (locked, waiting
+	// for release) so that the next one cannot land there too.
+	release := make(chan struct{})
+	defer close(release)
 	for range 20 {
 		errs := make(chan error, 1)
 		onMain := make(chan bool, 1)
 		go func() {
 			runtime.LockOSThread()
 			if syscall.Gettid() == os.Getpid() {
-				runtime.UnlockOSThread()
 				onMain <- true
+				<-release
+				runtime.UnlockOSThread()
 				return
 			}
 			onMain <- false
